@@ -1,0 +1,3 @@
+module github.com/ilpkit/ilpkit
+
+go 1.26
