@@ -1,0 +1,160 @@
+package ledger
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"time"
+)
+
+// Transfer is a Ledger Plugin Interface v1 transfer. Amount is in the ledger's
+// base units. ILP is the ILP packet in base64url as carried on the wire; it is
+// kept as the peer sent it. ExpiresAt is zero for a transfer without expiry.
+// Custom and NoteToSelf are JSON objects kept verbatim; NoteToSelf is never
+// sent to a peer.
+type Transfer struct {
+	ID                 string
+	Ledger             string
+	From               string
+	To                 string
+	Amount             uint64
+	ILP                string
+	ExecutionCondition string
+	ExpiresAt          time.Time
+	Custom             json.RawMessage
+	NoteToSelf         json.RawMessage
+}
+
+// transferJSON is the 2017 JSON shape. Peers add fields the kit does not use
+// (direction, account, cases); they are ignored on input.
+type transferJSON struct {
+	ID                 string          `json:"id"`
+	Ledger             string          `json:"ledger,omitempty"`
+	From               string          `json:"from,omitempty"`
+	To                 string          `json:"to,omitempty"`
+	Amount             json.RawMessage `json:"amount"`
+	ILP                string          `json:"ilp,omitempty"`
+	ExecutionCondition string          `json:"executionCondition,omitempty"`
+	ExpiresAt          string          `json:"expiresAt,omitempty"`
+	Custom             json.RawMessage `json:"custom,omitempty"`
+	NoteToSelf         json.RawMessage `json:"noteToSelf,omitempty"`
+}
+
+// isoMillis is the form of JavaScript's Date.prototype.toISOString.
+const isoMillis = "2006-01-02T15:04:05.000Z"
+
+// FormatTime writes t as JavaScript's toISOString did: UTC, three
+// millisecond digits.
+func FormatTime(t time.Time) string { return t.UTC().Format(isoMillis) }
+
+// ParseTime reads an ISO 8601 / RFC 3339 timestamp as 2017 peers wrote them.
+func ParseTime(s string) (time.Time, error) {
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("ledger: invalid timestamp %q: %w", s, err)
+	}
+	return t, nil
+}
+
+// MarshalJSON writes the 2017 shape: amount as a decimal string, expiresAt
+// with milliseconds.
+func (t Transfer) MarshalJSON() ([]byte, error) {
+	j := transferJSON{
+		ID:                 t.ID,
+		Ledger:             t.Ledger,
+		From:               t.From,
+		To:                 t.To,
+		Amount:             json.RawMessage(strconv.Quote(strconv.FormatUint(t.Amount, 10))),
+		ILP:                t.ILP,
+		ExecutionCondition: t.ExecutionCondition,
+		Custom:             t.Custom,
+		NoteToSelf:         t.NoteToSelf,
+	}
+	if !t.ExpiresAt.IsZero() {
+		j.ExpiresAt = FormatTime(t.ExpiresAt)
+	}
+	return json.Marshal(j)
+}
+
+// UnmarshalJSON reads a transfer leniently: the amount may be a string or a
+// number (it must be a non-negative integer below 2^64); unknown fields are
+// ignored.
+func (t *Transfer) UnmarshalJSON(b []byte) error {
+	var j transferJSON
+	if err := json.Unmarshal(b, &j); err != nil {
+		return fmt.Errorf("ledger: transfer: %w", err)
+	}
+	amt, err := parseAmountJSON(j.Amount)
+	if err != nil {
+		return fmt.Errorf("ledger: transfer %q: %w", j.ID, err)
+	}
+	var exp time.Time
+	if j.ExpiresAt != "" {
+		if exp, err = ParseTime(j.ExpiresAt); err != nil {
+			return fmt.Errorf("ledger: transfer %q: %w", j.ID, err)
+		}
+	}
+	*t = Transfer{
+		ID:                 j.ID,
+		Ledger:             j.Ledger,
+		From:               j.From,
+		To:                 j.To,
+		Amount:             amt,
+		ILP:                j.ILP,
+		ExecutionCondition: j.ExecutionCondition,
+		ExpiresAt:          exp,
+		Custom:             nullToEmpty(j.Custom),
+		NoteToSelf:         nullToEmpty(j.NoteToSelf),
+	}
+	return nil
+}
+
+func nullToEmpty(r json.RawMessage) json.RawMessage {
+	if bytes.Equal(bytes.TrimSpace(r), []byte("null")) {
+		return nil
+	}
+	return r
+}
+
+func parseAmountJSON(raw json.RawMessage) (uint64, error) {
+	if len(raw) == 0 {
+		return 0, fmt.Errorf("%w: amount is missing", ErrInvalidTransfer)
+	}
+	s := string(raw)
+	if raw[0] == '"' {
+		if err := json.Unmarshal(raw, &s); err != nil {
+			return 0, fmt.Errorf("%w: amount: %v", ErrInvalidTransfer, err)
+		}
+	}
+	v, err := strconv.ParseUint(s, 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("%w: amount %s is not an integer in [0, 2^64-1]", ErrInvalidTransfer, raw)
+	}
+	return v, nil
+}
+
+// SameAs reports whether u describes the same transfer as t: every field
+// that crosses the wire is equal (timestamps to the millisecond, JSON objects
+// compared after compaction). NoteToSelf is local and not compared.
+func (t Transfer) SameAs(u Transfer) bool {
+	return t.ID == u.ID && t.Ledger == u.Ledger && t.From == u.From && t.To == u.To &&
+		t.Amount == u.Amount && t.ILP == u.ILP && t.ExecutionCondition == u.ExecutionCondition &&
+		t.ExpiresAt.UnixMilli() == u.ExpiresAt.UnixMilli() && t.ExpiresAt.IsZero() == u.ExpiresAt.IsZero() &&
+		jsonEqual(t.Custom, u.Custom)
+}
+
+func jsonEqual(a, b json.RawMessage) bool {
+	if len(a) == 0 || len(b) == 0 {
+		return len(bytes.TrimSpace(a)) == len(bytes.TrimSpace(b))
+	}
+	var ca, cb bytes.Buffer
+	if json.Compact(&ca, a) != nil || json.Compact(&cb, b) != nil {
+		return bytes.Equal(a, b)
+	}
+	return bytes.Equal(ca.Bytes(), cb.Bytes())
+}
+
+// Conditional reports whether the transfer has an execution condition (it is
+// then prepared first and fulfilled or rejected later).
+func (t Transfer) Conditional() bool { return t.ExecutionCondition != "" }
