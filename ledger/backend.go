@@ -49,13 +49,19 @@ type Backend interface {
 // and return the balance their own change produced; they refuse, with a
 // *LimitError or ErrOverflow and no change, a result outside the limits.
 // Get returns a cached value, which may be stale when other processes write:
-// money decisions use the results of Add and Sub.
+// money decisions use the results of Add and Sub. Handles on one name (from
+// one Backend or several on one store) share the value; each handle has its
+// own limits.
 type Balance interface {
 	Name() string
 	// Connect loads the stored value (a missing or invalid value is stored
 	// as "0", as 2.x did).
 	Connect(ctx context.Context) error
+	// Get returns the last value this process saw, without I/O: it
+	// reflects every change made through the same Backend (Add, Sub and
+	// the TransferLog's changes), not those of other processes.
 	Get() Int128
+	// Load reads the stored value (a missing one reads as 0).
 	Load(ctx context.Context) (Int128, error)
 	Add(ctx context.Context, n uint64) (Int128, error)
 	Sub(ctx context.Context, n uint64) (Int128, error)
@@ -140,25 +146,34 @@ type Result struct {
 // TransferLog records a plugin's transfers. A transfer resolves at most once;
 // each state change and the balance changes it causes are one atomic step,
 // so no crash can leave one without the other. Prepared transfers are
-// persisted at once.
+// persisted at once. CheckNew, DecideCreate, DecideFulfill, DecideCancel,
+// FulfillmentOf and ApplyChanges implement these rules for every backend;
+// ledger/ledgertest checks them.
 type TransferLog interface {
 	// Create records a new transfer: prepared (conditional) or executed
 	// (unconditional), applying changes atomically with it. The same id with
 	// the same transfer and direction again is a no-op (Applied false); with a
-	// different one it fails with ErrDuplicateID.
+	// different one it fails with ErrDuplicateID. A record without id, or
+	// with a state its condition forbids, fails with ErrInvalidTransfer. A
+	// refused change (limit, overflow) records nothing, so the id stays free.
 	Create(ctx context.Context, rec Record, changes ...Change) (Result, error)
 	// Fulfill moves a prepared transfer to executed with its fulfillment.
 	// Repeating it with the same fulfillment is a no-op; on a cancelled
 	// transfer it fails with ErrAlreadyRolledBack; on an executed one with a
-	// different fulfillment, with ErrAlreadyFulfilled.
+	// different fulfillment, with ErrAlreadyFulfilled; on an unconditional
+	// one with ErrTransferNotConditional; an empty fulfillment fails with
+	// ErrInvalidTransfer. The backend does not check the fulfillment against
+	// the condition: the plugin does, before it calls Fulfill.
 	Fulfill(ctx context.Context, id, fulfillment string, changes ...Change) (Result, error)
 	// Cancel moves a prepared transfer to cancelled (rejected or expired).
 	// Repeating it is a no-op; on an executed transfer it fails with
 	// ErrAlreadyFulfilled.
 	Cancel(ctx context.Context, id string, changes ...Change) (Result, error)
-	// Get reads a transfer from the store (ErrTransferNotFound if absent).
+	// Get reads a transfer from the store (ErrTransferNotFound if absent)
+	// and caches it.
 	Get(ctx context.Context, id string) (Record, error)
-	// GetCached returns the cached record without I/O.
+	// GetCached returns the cached record without I/O: the last state this
+	// process saw through Create, Fulfill, Cancel or Get, until DropCached.
 	GetCached(id string) (Record, bool)
 	// GetFulfillment returns the fulfillment of an executed transfer, or
 	// ErrMissingFulfillment, ErrAlreadyRolledBack, ErrTransferNotConditional
@@ -193,7 +208,7 @@ func MarshalRecord(r Record) ([]byte, error) {
 		f := r.Fulfillment
 		s.Fulfillment = &f
 	}
-	return json.Marshal(s)
+	return marshalNoEscape(s)
 }
 
 // UnmarshalRecord decodes a 2.x store value of a transfer key.

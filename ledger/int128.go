@@ -118,11 +118,14 @@ func Int128FromBig(b *big.Int) (Int128, error) {
 	m := new(big.Int).Abs(b)
 	lo := new(big.Int).And(m, new(big.Int).SetUint64(^uint64(0))).Uint64()
 	hi := new(big.Int).Rsh(m, 64).Uint64()
-	v := Int128{hi: int64(hi), lo: lo}
 	if neg {
-		return Int128{}.Sub(v)
+		// Negate the magnitude in two's complement with unsigned arithmetic:
+		// the magnitude 2^127 of the minimum value has no positive Int128.
+		var borrow uint64
+		lo, borrow = bits.Sub64(0, lo, 0)
+		hi = 0 - hi - borrow
 	}
-	return v, nil
+	return Int128{hi: int64(hi), lo: lo}, nil
 }
 
 // String returns the decimal form, as the 2.x store kept balances.
@@ -141,6 +144,14 @@ func (a Int128) IsUint64() bool { return a.hi == 0 }
 
 // Uint64 returns the low 64 bits; meaningful when IsUint64.
 func (a Int128) Uint64() uint64 { return a.lo }
+
+// IsInt64 reports whether a is in [-2^63, 2^63-1]; Int64 then returns it.
+func (a Int128) IsInt64() bool {
+	return (a.hi == 0 && a.lo < 1<<63) || (a.hi == -1 && a.lo >= 1<<63)
+}
+
+// Int64 returns the low 64 bits as an int64; meaningful when IsInt64.
+func (a Int128) Int64() int64 { return int64(a.lo) }
 
 // ParseInt128 parses a decimal integer with an optional leading '-' or '+'.
 func ParseInt128(s string) (Int128, error) {

@@ -3,7 +3,9 @@ package ledger
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"reflect"
 	"strconv"
 	"time"
 )
@@ -74,7 +76,7 @@ func (t Transfer) MarshalJSON() ([]byte, error) {
 	if !t.ExpiresAt.IsZero() {
 		j.ExpiresAt = FormatTime(t.ExpiresAt)
 	}
-	return json.Marshal(j)
+	return marshalNoEscape(j)
 }
 
 // UnmarshalJSON reads a transfer leniently: the amount may be a string or a
@@ -144,15 +146,50 @@ func (t Transfer) SameAs(u Transfer) bool {
 		jsonEqual(t.Custom, u.Custom)
 }
 
+// jsonEqual compares two JSON values by meaning: key order, white space and
+// escapes (encoding/json writes "<" as "\u003c", JavaScript does not) do not
+// matter; numbers are compared by their decimal text, so no precision is
+// lost. Empty and null are the same (no value). Invalid JSON is only equal
+// to identical bytes.
 func jsonEqual(a, b json.RawMessage) bool {
+	a, b = nullToEmpty(bytes.TrimSpace(a)), nullToEmpty(bytes.TrimSpace(b))
 	if len(a) == 0 || len(b) == 0 {
-		return len(bytes.TrimSpace(a)) == len(bytes.TrimSpace(b))
+		return len(a) == len(b)
 	}
-	var ca, cb bytes.Buffer
-	if json.Compact(&ca, a) != nil || json.Compact(&cb, b) != nil {
-		return bytes.Equal(a, b)
+	if bytes.Equal(a, b) {
+		return true
 	}
-	return bytes.Equal(ca.Bytes(), cb.Bytes())
+	va, errA := decodeJSONValue(a)
+	vb, errB := decodeJSONValue(b)
+	if errA != nil || errB != nil {
+		return false
+	}
+	return reflect.DeepEqual(va, vb)
+}
+
+func decodeJSONValue(r json.RawMessage) (any, error) {
+	d := json.NewDecoder(bytes.NewReader(r))
+	d.UseNumber()
+	var v any
+	if err := d.Decode(&v); err != nil {
+		return nil, err
+	}
+	if d.More() {
+		return nil, errors.New("trailing data")
+	}
+	return v, nil
+}
+
+// marshalNoEscape encodes v as JSON.stringify would: "<", ">" and "&" stay
+// as they are.
+func marshalNoEscape(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
 }
 
 // Conditional reports whether the transfer has an execution condition (it is
