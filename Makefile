@@ -3,7 +3,7 @@ GO        ?= go
 FUZZTIME  ?= 10s
 BENCHTIME ?= 1s
 
-.PHONY: all build run test vet fmt-check race bench fuzz clean
+.PHONY: all build run test vet fmt-check race bench bench-go bench-pg fuzz clean
 
 all: build
 
@@ -14,8 +14,11 @@ run:
 	$(GO) run ./cmd/ilpkit $(ARGS)
 
 # The whole suite: formatting, vet, and every test under the race detector.
+# scripts/with-pg runs the tests beside a throwaway PostgreSQL cluster (unix
+# socket only, fsync off) and stops it afterwards, also when they fail;
+# without PostgreSQL installed the PostgreSQL tests skip, unless CI=true.
 test: fmt-check vet
-	$(GO) test -race -count=1 ./...
+	scripts/with-pg $(GO) test -race -count=1 ./...
 
 vet:
 	$(GO) vet ./...
@@ -24,9 +27,20 @@ fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 
-# Benchmarks (performance targets live here, never in unit tests).
+# Benchmarks (performance targets live here, never in unit tests). The
+# PostgreSQL ones run on a throwaway cluster with its durable settings
+# (PG_FSYNC=on); each benchmark name states its durability mode. bench-pg
+# then compares the PostgreSQL balance change with pgbench on that server.
 bench:
+	PG_FSYNC=on scripts/with-pg $(MAKE) --no-print-directory bench-go bench-pg
+
+bench-go:
 	$(GO) test -run='^$$' -bench=. -benchmem -benchtime=$(BENCHTIME) ./... | tee bench.out | grep -E '^(Benchmark|ok|---|pkg:)'
+
+# pgbench against backend/sql on the same server (starts its own fsync=on
+# cluster when ILPKIT_TEST_POSTGRES is not set); PGBENCH_SECONDS per run.
+bench-pg:
+	GO=$(GO) scripts/bench-pg
 
 # Runs every fuzz target for FUZZTIME each.
 fuzz:

@@ -1,0 +1,570 @@
+package sql
+
+import (
+	"context"
+	stdsql "database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/ilpkit/ilpkit/ledger"
+	"modernc.org/sqlite"
+)
+
+// sequelizeSQLiteTime is how Sequelize wrote DATETIME columns in SQLite.
+const sequelizeSQLiteTime = "2006-01-02 15:04:05.000 -07:00"
+
+// sqliteEngine keeps plugin tables in one SQLite file. Writes go through one
+// connection owned by the writer goroutine; reads use a pool of read-only
+// connections (WAL lets them run beside the writer).
+type sqliteEngine struct {
+	path     string
+	log      *slog.Logger
+	now      func() time.Time
+	maxBatch int
+
+	w    *stdsql.DB
+	wc   *stdsql.Conn // the one writer connection
+	r    *stdsql.DB
+	reqs chan *writeReq
+	quit chan struct{}
+	done chan struct{}
+
+	wstmts map[string]*stdsql.Stmt // writer goroutine only
+
+	rmu    sync.Mutex
+	rstmts map[string]*stdsql.Stmt
+}
+
+func sqliteDSN(path string, busy time.Duration, extra ...string) string {
+	q := url.Values{}
+	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", busy.Milliseconds()))
+	q.Add("_pragma", "synchronous(NORMAL)")
+	q.Add("_pragma", "foreign_keys(1)")
+	for _, e := range extra {
+		q.Add("_pragma", e)
+	}
+	return "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode()
+}
+
+func openSQLite(ctx context.Context, path string, cfg config) (*sqliteEngine, error) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("backend/sql: sqlite path %q: %w", path, err)
+	}
+	e := &sqliteEngine{
+		path:     abs,
+		log:      cfg.log,
+		now:      cfg.now,
+		maxBatch: cfg.groupCommit,
+		reqs:     make(chan *writeReq, 1024),
+		quit:     make(chan struct{}),
+		done:     make(chan struct{}),
+		wstmts:   make(map[string]*stdsql.Stmt),
+		rstmts:   make(map[string]*stdsql.Stmt),
+	}
+	wconn, err := sqlite.NewConnector(sqliteDSN(abs, cfg.busyTimeout, "journal_mode(WAL)"))
+	if err != nil {
+		return nil, fmt.Errorf("backend/sql: sqlite %s: %w", abs, err)
+	}
+	e.w = stdsql.OpenDB(wconn)
+	e.w.SetMaxOpenConns(1)
+	e.w.SetConnMaxLifetime(0)
+	e.w.SetConnMaxIdleTime(0)
+	if e.wc, err = e.w.Conn(ctx); err != nil {
+		e.w.Close()
+		return nil, fmt.Errorf("backend/sql: sqlite %s: %w", abs, err)
+	}
+	var mode string
+	err = e.wc.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode)
+	if err == nil && mode != "wal" {
+		err = fmt.Errorf("journal mode is %q, not wal", mode)
+	}
+	if err != nil {
+		e.wc.Close()
+		e.w.Close()
+		return nil, fmt.Errorf("backend/sql: sqlite %s: %w", abs, err)
+	}
+	rconn, err := sqlite.NewConnector(sqliteDSN(abs, cfg.busyTimeout, "query_only(1)"))
+	if err != nil {
+		e.wc.Close()
+		e.w.Close()
+		return nil, fmt.Errorf("backend/sql: sqlite %s: %w", abs, err)
+	}
+	e.r = stdsql.OpenDB(rconn)
+	n := cfg.maxConns
+	if n <= 0 {
+		n = 4
+	}
+	e.r.SetMaxOpenConns(n)
+	e.r.SetMaxIdleConns(n)
+	go e.writer()
+	return e, nil
+}
+
+func (e *sqliteEngine) close() error {
+	close(e.quit)
+	<-e.done
+	e.rmu.Lock()
+	for _, s := range e.rstmts {
+		s.Close()
+	}
+	e.rmu.Unlock()
+	err := errors.Join(e.wc.Close(), e.w.Close(), e.r.Close())
+	if err != nil {
+		return fmt.Errorf("backend/sql: close sqlite %s: %w", e.path, err)
+	}
+	return nil
+}
+
+// writeReq is one write operation for the writer goroutine. fn runs inside
+// a transaction; it returns a refusal (the operation is refused and fn wrote
+// nothing) or err (a statement failed: the whole transaction is rolled back).
+type writeReq struct {
+	fn      func(w *writeTx) (refusal, err error)
+	state   atomic.Int32
+	done    chan struct{}
+	refusal error
+	err     error
+}
+
+const (
+	reqQueued int32 = iota
+	reqRunning
+	reqAbandoned
+)
+
+// do runs fn in the writer. When ctx ends while fn waits in the queue, fn
+// is dropped and ctx's error returned; once fn has started, do waits for
+// its outcome, so an error from do always means nothing was written.
+func (e *sqliteEngine) do(ctx context.Context, fn func(w *writeTx) (refusal, err error)) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	r := &writeReq{fn: fn, done: make(chan struct{})}
+	select {
+	case e.reqs <- r:
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-e.quit:
+		return ErrClosed
+	}
+	select {
+	case <-r.done:
+	case <-ctx.Done():
+		if r.state.CompareAndSwap(reqQueued, reqAbandoned) {
+			return ctx.Err()
+		}
+		<-r.done
+	case <-e.done:
+		// The writer has stopped (Close); it closes done for every request
+		// it took, so a request still queued never ran.
+		select {
+		case <-r.done:
+		default:
+			if r.state.CompareAndSwap(reqQueued, reqAbandoned) {
+				return ErrClosed
+			}
+			<-r.done
+		}
+	}
+	if r.err != nil {
+		return r.err
+	}
+	return r.refusal
+}
+
+func (e *sqliteEngine) writer() {
+	defer close(e.done)
+	defer func() {
+		for _, s := range e.wstmts {
+			s.Close()
+		}
+	}()
+	batch := make([]*writeReq, 0, e.maxBatch)
+	for {
+		var first *writeReq
+		select {
+		case first = <-e.reqs:
+		case <-e.quit:
+			e.drain()
+			return
+		}
+		batch = append(batch[:0], first)
+	fill:
+		for len(batch) < e.maxBatch {
+			select {
+			case r := <-e.reqs:
+				batch = append(batch, r)
+			default:
+				break fill
+			}
+		}
+		e.runBatch(batch)
+	}
+}
+
+// drain fails the requests still queued at close.
+func (e *sqliteEngine) drain() {
+	for {
+		select {
+		case r := <-e.reqs:
+			r.err = ErrClosed
+			close(r.done)
+		default:
+			return
+		}
+	}
+}
+
+// runBatch runs requests in one transaction. Statements use a background
+// context: interrupting one would roll the transaction back under the other
+// requests of the batch.
+func (e *sqliteEngine) runBatch(batch []*writeReq) {
+	live := batch[:0]
+	for _, r := range batch {
+		if r.state.CompareAndSwap(reqQueued, reqRunning) {
+			live = append(live, r)
+		} else {
+			close(r.done)
+		}
+	}
+	if len(live) == 0 {
+		return
+	}
+	err := e.runTx(live)
+	if err != nil && len(live) > 1 {
+		// Run each alone, so that one failing statement fails only its own
+		// request. The batch was rolled back: nothing of it is stored.
+		e.log.Warn("backend/sql: sqlite group commit failed; retrying one by one", "ops", len(live), "err", err)
+		for _, r := range live {
+			r.err = e.runTx([]*writeReq{r})
+		}
+	} else if err != nil {
+		live[0].err = err
+	}
+	for _, r := range live {
+		close(r.done)
+	}
+}
+
+func (e *sqliteEngine) runTx(reqs []*writeReq) error {
+	ctx := context.Background()
+	if err := e.execW("BEGIN IMMEDIATE"); err != nil {
+		return fmt.Errorf("sqlite begin: %w", err)
+	}
+	w := &writeTx{e: e, now: e.now().UTC().Format(sequelizeSQLiteTime)}
+	for _, r := range reqs {
+		r.refusal, r.err = r.fn(w)
+		if r.err != nil {
+			e.rollback(ctx)
+			return r.err
+		}
+	}
+	if err := e.execW("COMMIT"); err != nil {
+		e.rollback(ctx)
+		return fmt.Errorf("sqlite commit: %w", err)
+	}
+	return nil
+}
+
+// execW runs a prepared statement without arguments on the writer.
+func (e *sqliteEngine) execW(q string) error {
+	s, err := e.wstmt(q)
+	if err != nil {
+		return err
+	}
+	_, err = s.Exec()
+	return err
+}
+
+func (e *sqliteEngine) rollback(ctx context.Context) {
+	if _, err := e.wc.ExecContext(ctx, "ROLLBACK"); err != nil {
+		e.log.Debug("backend/sql: sqlite rollback", "err", err)
+	}
+}
+
+// wstmt returns a prepared statement on the writer connection.
+func (e *sqliteEngine) wstmt(q string) (*stdsql.Stmt, error) {
+	if s, ok := e.wstmts[q]; ok {
+		return s, nil
+	}
+	s, err := e.wc.PrepareContext(context.Background(), q)
+	if err != nil {
+		return nil, err
+	}
+	e.wstmts[q] = s
+	return s, nil
+}
+
+// rstmt returns a prepared statement on the reader pool.
+func (e *sqliteEngine) rstmt(ctx context.Context, q string) (*stdsql.Stmt, error) {
+	e.rmu.Lock()
+	defer e.rmu.Unlock()
+	if s, ok := e.rstmts[q]; ok {
+		return s, nil
+	}
+	s, err := e.r.PrepareContext(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	e.rstmts[q] = s
+	return s, nil
+}
+
+// writeTx is what a write request sees: the open transaction.
+type writeTx struct {
+	e   *sqliteEngine
+	now string
+}
+
+// stored is a row's value as read: found false for a missing row, valid
+// false for NULL.
+type stored struct {
+	value        string
+	found, valid bool
+}
+
+// getMany reads the rows of keys with one statement.
+func (w *writeTx) getMany(t *table, keys []string) (map[string]stored, error) {
+	q := `SELECT "key", "value" FROM ` + t.ident + ` WHERE "key" IN (?` + strings.Repeat(", ?", len(keys)-1) + `)`
+	s, err := w.e.wstmt(q)
+	if err != nil {
+		return nil, err
+	}
+	args := make([]any, len(keys))
+	for i, k := range keys {
+		args[i] = k
+	}
+	rows, err := s.Query(args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := make(map[string]stored, len(keys))
+	for rows.Next() {
+		var k string
+		var v stdsql.NullString
+		if err := rows.Scan(&k, &v); err != nil {
+			return nil, err
+		}
+		out[k] = stored{value: v.String, found: true, valid: v.Valid}
+	}
+	return out, rows.Err()
+}
+
+// putMany upserts rows with one statement, keeping "createdAt" of the rows
+// that exist.
+func (w *writeTx) putMany(t *table, kv [][2]string) error {
+	if len(kv) == 0 {
+		return nil
+	}
+	// ?1 is the time; row i has ?(2i+2) and ?(2i+3).
+	var b strings.Builder
+	b.WriteString(`INSERT INTO ` + t.ident + ` ("key", "value", "createdAt", "updatedAt") VALUES `)
+	for i := range kv {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "(?%d, ?%d, ?1, ?1)", 2*i+2, 2*i+3)
+	}
+	b.WriteString(` ON CONFLICT ("key") DO UPDATE SET "value" = excluded."value", "updatedAt" = excluded."updatedAt"`)
+	q := b.String()
+	s, err := w.e.wstmt(q)
+	if err != nil {
+		return err
+	}
+	args := make([]any, 0, 1+2*len(kv))
+	args = append(args, w.now)
+	for _, r := range kv {
+		args = append(args, r[0], r[1])
+	}
+	_, err = s.Exec(args...)
+	return err
+}
+
+// reads lists the keys an operation reads: its own key (if any) and the
+// balances of its changes, each once.
+func reads(key string, changes []ledger.Change) []string {
+	keys := make([]string, 0, 1+len(changes))
+	if key != "" {
+		keys = append(keys, key)
+	}
+	for _, c := range changes {
+		k := ledger.BalanceKey(c.Balance)
+		if !slices.Contains(keys, k) {
+			keys = append(keys, k)
+		}
+	}
+	return keys
+}
+
+// compute applies changes in Go to the balances in rows (a missing row is
+// 0). It returns the balance after each change and the rows to write; a
+// refusal means nothing may be written.
+func compute(t *table, rows map[string]stored, changes []ledger.Change) (out []ledger.Int128, writes [][2]string, refusal error) {
+	var names []string
+	out, final, refusal := ledger.ApplyChanges(changes, func(name string) (ledger.Int128, error) {
+		names = append(names, name)
+		key := ledger.BalanceKey(name)
+		r := rows[key]
+		if !r.found {
+			return ledger.Int128{}, nil
+		}
+		return parseBalance(t, key, r.value, r.valid)
+	})
+	if refusal != nil {
+		return nil, nil, refusal
+	}
+	for _, n := range names {
+		writes = append(writes, [2]string{ledger.BalanceKey(n), final[n].String()})
+	}
+	return out, writes, nil
+}
+
+func (e *sqliteEngine) ensureTable(ctx context.Context, t *table) error {
+	// The DDL Sequelize 3 ran for the 2.x connector's store model on SQLite.
+	ddl := `CREATE TABLE IF NOT EXISTS ` + t.ident + ` ("key" TEXT PRIMARY KEY, "value" TEXT, "createdAt" DATETIME NOT NULL, "updatedAt" DATETIME NOT NULL)`
+	return e.do(ctx, func(w *writeTx) (error, error) {
+		_, err := e.wc.ExecContext(context.Background(), ddl)
+		return nil, err
+	})
+}
+
+func (e *sqliteEngine) tables(ctx context.Context) ([]string, error) {
+	rows, err := e.r.QueryContext(ctx, `SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'plugin\_store\_%' ESCAPE '\'`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			return nil, err
+		}
+		out = append(out, n)
+	}
+	return out, rows.Err()
+}
+
+func (e *sqliteEngine) read(ctx context.Context, t *table, key string) (string, bool, bool, error) {
+	s, err := e.rstmt(ctx, `SELECT "value" FROM `+t.ident+` WHERE "key" = ?`)
+	if err != nil {
+		return "", false, false, err
+	}
+	var v stdsql.NullString
+	switch err := s.QueryRowContext(ctx, key).Scan(&v); {
+	case errors.Is(err, stdsql.ErrNoRows):
+		return "", false, false, nil
+	case err != nil:
+		return "", false, false, err
+	}
+	return v.String, true, v.Valid, nil
+}
+
+func (e *sqliteEngine) transfers(ctx context.Context, t *table) ([]string, error) {
+	rows, err := e.r.QueryContext(ctx, `SELECT "value" FROM `+t.ident+
+		` WHERE substr("key", 1, 9) = 'transfer_' AND "value" LIKE '%"prepared"%' ORDER BY "key"`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var v string
+		if err := rows.Scan(&v); err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
+
+func (e *sqliteEngine) connectBalance(ctx context.Context, t *table, key string) (ledger.Int128, error) {
+	var v ledger.Int128
+	err := e.do(ctx, func(w *writeTx) (error, error) {
+		rows, err := w.getMany(t, []string{key})
+		if err != nil {
+			return nil, err
+		}
+		v = ledger.Int128{}
+		if r := rows[key]; r.found {
+			if v, err = parseBalance(t, key, r.value, r.valid); err == nil {
+				return nil, nil
+			}
+			w.e.log.Warn("backend/sql: balance is not an integer; storing 0 as 2.x did", "table", t.name, "key", key, "value", r.value)
+			v = ledger.Int128{}
+		}
+		return nil, w.putMany(t, [][2]string{{key, "0"}})
+	})
+	return v, err
+}
+
+func (e *sqliteEngine) change(ctx context.Context, t *table, c ledger.Change) (ledger.Int128, error) {
+	var v ledger.Int128
+	changes := []ledger.Change{c}
+	keys := reads("", changes)
+	err := e.do(ctx, func(w *writeTx) (error, error) {
+		rows, err := w.getMany(t, keys)
+		if err != nil {
+			return nil, err
+		}
+		out, writes, refusal := compute(t, rows, changes)
+		if refusal != nil {
+			return refusal, nil
+		}
+		v = out[0]
+		return nil, w.putMany(t, writes)
+	})
+	return v, err
+}
+
+func (e *sqliteEngine) transit(ctx context.Context, t *table, op transition) (ledger.Result, error) {
+	var res ledger.Result
+	keys := reads(op.key, op.changes)
+	err := e.do(ctx, func(w *writeTx) (error, error) {
+		res = ledger.Result{}
+		rows, err := w.getMany(t, keys)
+		if err != nil {
+			return nil, err
+		}
+		var rec ledger.Record
+		r := rows[op.key]
+		if r.found {
+			if rec, err = decodeRecord(t, op.key, r.value, r.valid); err != nil {
+				return err, nil
+			}
+		}
+		next, write, refusal := op.decide(rec, r.found)
+		if refusal != nil {
+			return refusal, nil
+		}
+		res.Record = next
+		if !write {
+			return nil, nil
+		}
+		out, writes, refusal := compute(t, rows, op.changes)
+		if refusal != nil {
+			return refusal, nil
+		}
+		value, err := ledger.MarshalRecord(next)
+		if err != nil {
+			return fmt.Errorf("%w: %w", ledger.ErrInvalidTransfer, err), nil
+		}
+		if err := w.putMany(t, append(writes, [2]string{op.key, string(value)})); err != nil {
+			return nil, err
+		}
+		res.Applied = true
+		res.Balances = out
+		return nil, nil
+	})
+	return res, err
+}
