@@ -26,6 +26,7 @@ var rules = []rule{
 	{"curve", []string{"ilp"}},
 	{"ledger", []string{"ilp"}},
 	{"ledger/ledgertest", []string{"ilp", "ledger"}},
+	{"ledger/plugintest", []string{"ilp", "ledger"}},
 	{"psk", []string{"ilp"}},
 	{"routing", []string{"ilp", "curve"}},
 	{"backend/...", []string{"ilp", "ledger", "internal/..."}},

@@ -1,0 +1,96 @@
+package pair
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/ilpkit/ilpkit/ledger"
+)
+
+// SendRequest sends a request to the other end's request handler and
+// returns its response (see ledger.Plugin). The handler runs in a goroutine
+// of its own with a context that is cancelled when SendRequest returns, so
+// the call ends when ctx does even if the handler does not.
+func (e *End) SendRequest(ctx context.Context, m ledger.Message) (ledger.Message, error) {
+	if !e.gate.enter() {
+		return ledger.Message{}, ledger.ErrNotConnected
+	}
+	defer e.gate.exit()
+	if err := e.checkRequest(&m); err != nil {
+		return ledger.Message{}, err
+	}
+	if err := e.enterPeer(); err != nil {
+		return ledger.Message{}, err
+	}
+	p := e.peer
+	defer p.gate.exit()
+	h := p.handler.Load()
+	if h == nil {
+		return ledger.Message{}, ledger.NewError(ledger.ErrNotAccepted, "no request handler registered")
+	}
+
+	hctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	type result struct {
+		resp ledger.Message
+		err  error
+	}
+	done := make(chan result, 1)
+	go func() {
+		var r result
+		defer func() {
+			if v := recover(); v != nil {
+				r = result{err: fmt.Errorf("pair: request handler panicked: %v", v)}
+			}
+			done <- r
+		}()
+		r.resp, r.err = (*h)(hctx, m)
+	}()
+	var r result
+	select {
+	case r = <-done:
+	case <-ctx.Done():
+		return ledger.Message{}, fmt.Errorf("pair: request %q: %w", m.ID, ctx.Err())
+	}
+	resp := r.resp
+	if r.err != nil {
+		p.logger.Info("pair: request handler failed", "request", m.ID, "err", r.err)
+		var err error
+		if resp, err = ledger.ErrorResponse(m, p.account, r.err, e.l.clock.Now()); err != nil {
+			return ledger.Message{}, err
+		}
+	}
+	resp.ID, resp.Ledger, resp.From, resp.To = m.ID, e.l.prefix, p.account, e.account
+	return resp, nil
+}
+
+// checkRequest validates a request e is asked to send and fills in its
+// defaults.
+func (e *End) checkRequest(m *ledger.Message) error {
+	if len(m.ID) > maxIDLen {
+		return ledger.Errorf(ledger.ErrInvalidFields, "message id is longer than %d bytes", maxIDLen)
+	}
+	if m.ID == "" {
+		m.ID = newID()
+	}
+	if m.Ledger == "" {
+		m.Ledger = e.l.prefix
+	} else if m.Ledger != e.l.prefix {
+		return ledger.Errorf(ledger.ErrInvalidFields, "ledger %q is not %q", m.Ledger, e.l.prefix)
+	}
+	if m.From == "" {
+		m.From = e.account
+	} else if m.From != e.account {
+		return ledger.Errorf(ledger.ErrInvalidFields, "from %q is not this account", m.From)
+	}
+	if m.To != e.peerAccount {
+		return ledger.Errorf(ledger.ErrInvalidFields, "to %q is not the peer account", m.To)
+	}
+	if m.ILP == "" && len(m.Custom) == 0 {
+		return ledger.NewError(ledger.ErrInvalidFields, "message has neither ilp nor custom")
+	}
+	if len(m.Custom) > 0 && !ledger.IsJSONObject(m.Custom) {
+		return ledger.NewError(ledger.ErrInvalidFields, "custom is not a JSON object")
+	}
+	return nil
+}
