@@ -72,6 +72,7 @@ import (
 	"sync/atomic"
 
 	"github.com/ilpkit/ilpkit/ilp"
+	"github.com/ilpkit/ilpkit/internal/pluginkit"
 	"github.com/ilpkit/ilpkit/ledger"
 )
 
@@ -155,8 +156,8 @@ type End struct {
 	info    atomic.Pointer[ledger.LedgerInfo]
 	handler atomic.Pointer[ledger.RequestHandler]
 
-	gate   *gate
-	events emitter
+	gate   *pluginkit.Gate
+	events pluginkit.Emitter
 	timers *expiries
 	connMu sync.Mutex // serialises Connect, Disconnect and SetMaxBalance
 }
@@ -224,11 +225,11 @@ func newEnd(l *link, s Side) *End {
 		bal:        s.Backend.Balance(s.Balance, ledger.BalanceOptions{Maximum: s.MaxBalance}),
 		balName:    s.Balance,
 		connectors: append([]string(nil), s.Connectors...),
-		gate:       newGate(),
+		gate:       pluginkit.NewGate(),
 	}
 	e.timers = newExpiries(l.clock, e.onExpiry)
 	e.logger = l.log.With("account", e.account)
-	e.events.log = e.logger
+	e.events.Log = e.logger
 	m := s.MaxBalance
 	e.max.Store(&m)
 	return e
@@ -262,10 +263,10 @@ func (e *End) Info() ledger.LedgerInfo { return e.info.Load().Clone() }
 func (e *End) Account() string { return e.account }
 
 // IsConnected reports whether the end is connected.
-func (e *End) IsConnected() bool { return e.gate.isOpen() }
+func (e *End) IsConnected() bool { return e.gate.IsOpen() }
 
 // Subscribe adds an event handler (see ledger.Plugin).
-func (e *End) Subscribe(h ledger.EventHandler) func() { return e.events.subscribe(h) }
+func (e *End) Subscribe(h ledger.EventHandler) func() { return e.events.Subscribe(h) }
 
 // RegisterRequestHandler sets the request handler (see ledger.Plugin).
 func (e *End) RegisterRequestHandler(h ledger.RequestHandler) error {
@@ -284,10 +285,10 @@ func (e *End) DeregisterRequestHandler() { e.handler.Store(nil) }
 // Balance returns what the other end owes this one, incoming prepared
 // transfers included.
 func (e *End) Balance(ctx context.Context) (ledger.Int128, error) {
-	if !e.gate.enter() {
+	if !e.gate.Enter() {
 		return ledger.Int128{}, ledger.ErrNotConnected
 	}
-	defer e.gate.exit()
+	defer e.gate.Exit()
 	v, err := e.bal.Load(ctx)
 	if err != nil {
 		return ledger.Int128{}, fmt.Errorf("pair: balance: %w", err)
@@ -306,9 +307,9 @@ func (e *End) SetMaxBalance(max ledger.Bound) {
 	e.peer.refreshInfo()
 	e.connMu.Unlock()
 	for _, end := range []*End{e, e.peer} {
-		if end.gate.enter() {
+		if end.gate.Enter() {
 			end.emit(&ledger.Event{Kind: ledger.EventInfoChange, Info: end.Info()})
-			end.gate.exit()
+			end.gate.Exit()
 		}
 	}
 }
@@ -319,7 +320,7 @@ func (e *End) SetMaxBalance(max ledger.Bound) {
 func (e *End) Connect(ctx context.Context) error {
 	e.connMu.Lock()
 	defer e.connMu.Unlock()
-	if e.gate.isOpen() {
+	if e.gate.IsOpen() {
 		return nil
 	}
 	if err := e.bal.Connect(ctx); err != nil {
@@ -330,11 +331,11 @@ func (e *End) Connect(ctx context.Context) error {
 		return fmt.Errorf("pair: connect %s: %w", e.account, err)
 	}
 	e.timers.start()
-	e.gate.open()
-	if !e.gate.enter() {
+	e.gate.Open()
+	if !e.gate.Enter() {
 		return ledger.ErrNotConnected
 	}
-	defer e.gate.exit()
+	defer e.gate.Exit()
 	e.emit(&ledger.Event{Kind: ledger.EventConnect, Info: e.Info()})
 	for _, rec := range prepared {
 		if rec.Incoming {
@@ -352,10 +353,10 @@ func (e *End) Connect(ctx context.Context) error {
 func (e *End) Disconnect(ctx context.Context) error {
 	e.connMu.Lock()
 	defer e.connMu.Unlock()
-	if !e.gate.isOpen() {
+	if !e.gate.IsOpen() {
 		return nil
 	}
-	err := e.gate.close(ctx)
+	err := e.gate.Close(ctx)
 	e.timers.stop()
 	e.emit(&ledger.Event{Kind: ledger.EventDisconnect})
 	if err != nil {
@@ -365,15 +366,15 @@ func (e *End) Disconnect(ctx context.Context) error {
 }
 
 func (e *End) emit(ev *ledger.Event) {
-	if e.events.active() {
-		e.events.emit(ev)
+	if e.events.Active() {
+		e.events.Emit(ev)
 	}
 }
 
 // enterPeer admits a call into the other end, or returns the error for an
 // unreachable peer.
 func (e *End) enterPeer() error {
-	if !e.peer.gate.enter() {
+	if !e.peer.gate.Enter() {
 		return ledger.NewError(ledger.ErrNotConnected, "the other end of the trustline is not connected")
 	}
 	return nil

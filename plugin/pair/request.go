@@ -12,10 +12,10 @@ import (
 // of its own with a context that is cancelled when SendRequest returns, so
 // the call ends when ctx does even if the handler does not.
 func (e *End) SendRequest(ctx context.Context, m ledger.Message) (ledger.Message, error) {
-	if !e.gate.enter() {
+	if !e.gate.Enter() {
 		return ledger.Message{}, ledger.ErrNotConnected
 	}
-	defer e.gate.exit()
+	defer e.gate.Exit()
 	if err := e.checkRequest(&m); err != nil {
 		return ledger.Message{}, err
 	}
@@ -23,7 +23,7 @@ func (e *End) SendRequest(ctx context.Context, m ledger.Message) (ledger.Message
 		return ledger.Message{}, err
 	}
 	p := e.peer
-	defer p.gate.exit()
+	defer p.gate.Exit()
 	h := p.handler.Load()
 	if h == nil {
 		return ledger.Message{}, ledger.NewError(ledger.ErrNotAccepted, "no request handler registered")

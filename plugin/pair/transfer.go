@@ -103,10 +103,10 @@ func parseCondition(s string) (ilp.Condition, bool) {
 // receiving end records it first, checking its limit, then this end; both
 // emit their prepare (or transfer) events, this end first.
 func (e *End) SendTransfer(ctx context.Context, t ledger.Transfer) error {
-	if !e.gate.enter() {
+	if !e.gate.Enter() {
 		return ledger.ErrNotConnected
 	}
-	defer e.gate.exit()
+	defer e.gate.Exit()
 	if err := e.checkOutgoing(&t); err != nil {
 		return err
 	}
@@ -114,7 +114,7 @@ func (e *End) SendTransfer(ctx context.Context, t ledger.Transfer) error {
 		return err
 	}
 	p := e.peer
-	defer p.gate.exit()
+	defer p.gate.Exit()
 	if t.Conditional() && !e.l.clock.Now().Before(t.ExpiresAt) {
 		return ledger.Errorf(ledger.ErrNotAccepted, "transfer %q expired at %s", t.ID, ledger.FormatTime(t.ExpiresAt))
 	}
@@ -261,10 +261,10 @@ func (e *End) incoming(ctx context.Context, id string) (ledger.Record, error) {
 // ledger.Plugin). The sending end records the fulfillment (and its debit)
 // first, then this end; both emit fulfill events.
 func (e *End) FulfillCondition(ctx context.Context, id string, f ilp.Fulfillment) error {
-	if !e.gate.enter() {
+	if !e.gate.Enter() {
 		return ledger.ErrNotConnected
 	}
-	defer e.gate.exit()
+	defer e.gate.Exit()
 	rec, err := e.incoming(ctx, id)
 	if err != nil {
 		return err
@@ -287,7 +287,7 @@ func (e *End) FulfillCondition(ctx context.Context, id string, f ilp.Fulfillment
 		return err
 	}
 	s := e.peer
-	defer s.gate.exit()
+	defer s.gate.Exit()
 	if !e.l.clock.Now().Before(rec.Transfer.ExpiresAt) {
 		s.expire(ctx, id)
 		return ledger.Errorf(ledger.ErrAlreadyRolledBack, "transfer %q expired at %s", id, ledger.FormatTime(rec.Transfer.ExpiresAt))
@@ -325,10 +325,10 @@ func (e *End) FulfillCondition(ctx context.Context, id string, f ilp.Fulfillment
 // RejectIncomingTransfer rejects an incoming prepared transfer (see
 // ledger.Plugin). Rejecting a transfer already rolled back does nothing.
 func (e *End) RejectIncomingTransfer(ctx context.Context, id string, reason ledger.Rejection) error {
-	if !e.gate.enter() {
+	if !e.gate.Enter() {
 		return ledger.ErrNotConnected
 	}
-	defer e.gate.exit()
+	defer e.gate.Exit()
 	rec, err := e.incoming(ctx, id)
 	if err != nil {
 		return err
@@ -349,7 +349,7 @@ func (e *End) RejectIncomingTransfer(ctx context.Context, id string, reason ledg
 		return err
 	}
 	s := e.peer
-	defer s.gate.exit()
+	defer s.gate.Exit()
 	resOut, err := s.log.Cancel(ctx, id)
 	if err != nil {
 		if errors.Is(err, ledger.ErrAlreadyFulfilled) {
@@ -393,10 +393,10 @@ func (s *End) watchExpiry(t ledger.Transfer) {
 
 // onExpiry runs when the expiry of id comes.
 func (s *End) onExpiry(id string) {
-	if !s.gate.enter() {
+	if !s.gate.Enter() {
 		return // disconnected: Connect schedules it again
 	}
-	defer s.gate.exit()
+	defer s.gate.Exit()
 	s.expire(context.Background(), id)
 }
 
@@ -428,11 +428,11 @@ func (s *End) expire(ctx context.Context, id string) {
 	s.timers.remove(id)
 	s.log.DropCached(id)
 	reason := ledger.Timeout(s.l.prefix, now)
-	if r := s.peer; r.gate.enter() {
+	if r := s.peer; r.gate.Enter() {
 		if in, found, err := r.record(ctx, id); err == nil && found && in.Incoming {
 			r.cancelIncoming(ctx, in, ledger.EventIncomingCancel, reason)
 		}
-		r.gate.exit()
+		r.gate.Exit()
 	}
 	if res.Applied {
 		s.emit(&ledger.Event{Kind: ledger.EventOutgoingCancel, Transfer: res.Record.Transfer, Rejection: reason})
@@ -480,10 +480,10 @@ func (e *End) repairIncoming(ctx context.Context, rec ledger.Record) {
 // Fulfillment returns the fulfillment of a transfer of either direction
 // (see ledger.Plugin).
 func (e *End) Fulfillment(ctx context.Context, id string) (ilp.Fulfillment, error) {
-	if !e.gate.enter() {
+	if !e.gate.Enter() {
 		return ilp.Fulfillment{}, ledger.ErrNotConnected
 	}
-	defer e.gate.exit()
+	defer e.gate.Exit()
 	s, err := e.log.GetFulfillment(ctx, id)
 	if err != nil {
 		return ilp.Fulfillment{}, fmt.Errorf("pair: %w", err)

@@ -1,4 +1,4 @@
-package pair
+package pluginkit
 
 import (
 	"log/slog"
@@ -8,14 +8,15 @@ import (
 	"github.com/ilpkit/ilpkit/ledger"
 )
 
-// emitter delivers events to the subscribed handlers. Delivery reads an
+// Emitter delivers events to the subscribed handlers. Delivery reads an
 // immutable snapshot of the handler list without locking; Subscribe and
 // unsubscribe replace the snapshot under mu.
-type emitter struct {
+type Emitter struct {
 	mu   sync.Mutex
 	next uint64
 	subs atomic.Pointer[[]subscriber]
-	log  *slog.Logger
+	// Log receives handler panics; nil discards them.
+	Log *slog.Logger
 }
 
 type subscriber struct {
@@ -23,7 +24,9 @@ type subscriber struct {
 	h  ledger.EventHandler
 }
 
-func (em *emitter) subscribe(h ledger.EventHandler) func() {
+// Subscribe adds h and returns the function that removes it; that
+// function may be called more than once.
+func (em *Emitter) Subscribe(h ledger.EventHandler) func() {
 	if h == nil {
 		return func() {}
 	}
@@ -41,7 +44,7 @@ func (em *emitter) subscribe(h ledger.EventHandler) func() {
 	return func() { once.Do(func() { em.remove(id) }) }
 }
 
-func (em *emitter) remove(id uint64) {
+func (em *Emitter) remove(id uint64) {
 	em.mu.Lock()
 	defer em.mu.Unlock()
 	cur := em.subs.Load()
@@ -57,14 +60,16 @@ func (em *emitter) remove(id uint64) {
 	em.subs.Store(&list)
 }
 
-// active reports whether anyone listens, so callers can skip building an
+// Active reports whether anyone listens, so callers can skip building an
 // event.
-func (em *emitter) active() bool {
+func (em *Emitter) Active() bool {
 	cur := em.subs.Load()
 	return cur != nil && len(*cur) > 0
 }
 
-func (em *emitter) emit(ev *ledger.Event) {
+// Emit calls every handler subscribed when it starts, in order of
+// subscription, on the calling goroutine.
+func (em *Emitter) Emit(ev *ledger.Event) {
 	cur := em.subs.Load()
 	if cur == nil {
 		return
@@ -76,10 +81,12 @@ func (em *emitter) emit(ev *ledger.Event) {
 
 // call runs one handler; a panic is logged, not propagated, so that a
 // faulty handler cannot break the caller whose change is already recorded.
-func (em *emitter) call(h ledger.EventHandler, ev *ledger.Event) {
+func (em *Emitter) call(h ledger.EventHandler, ev *ledger.Event) {
 	defer func() {
 		if r := recover(); r != nil {
-			em.log.Error("pair: event handler panicked", "event", ev.Kind.String(), "transfer", ev.Transfer.ID, "panic", r)
+			if em.Log != nil {
+				em.Log.Error("plugin event handler panicked", "event", ev.Kind.String(), "transfer", ev.Transfer.ID, "panic", r)
+			}
 		}
 	}()
 	h(*ev)
