@@ -1,8 +1,18 @@
 // Package virtual is the symmetric peering plugin that connects two kits,
 // wire-compatible with ilp-plugin-virtual 16, the plugin ILP Kit 3 used for
-// its peers (PROTOCOLS.md 8). This file holds its identity: the kit's key
-// pair and what two kits derive from each other's public keys (shared
-// secret, RPC bearer token, ledger prefix and accounts, PROTOCOLS.md 8.1).
+// its peers (PROTOCOLS.md 8).
+//
+// New builds a Plugin (a ledger.Plugin) for one peer from the kit's
+// Identity, the peer's public key and a ledger.Backend (or a 2.x store). The
+// Plugin calls the peer's RPC endpoint over HTTP; the peer's calls reach it
+// through an http.Handler: the Plugin itself, or a Mux that serves several
+// peers by prefix (the kit's /api/peers/rpc, the connector's /rpc). The
+// semantics of balances, expiry and errors are described in plugin.go and
+// rpc.go.
+//
+// identity.go holds the identity: the kit's key pair and what two kits derive
+// from each other's public keys (shared secret, RPC bearer token, ledger
+// prefix and accounts, PROTOCOLS.md 8.1).
 package virtual
 
 // How ilp-plugin-virtual 16 derived the identity, which this file follows:

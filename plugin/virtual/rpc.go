@@ -1,0 +1,331 @@
+package virtual
+
+// The RPC of ilp-plugin-virtual 16 (RFC 0021 and PROTOCOLS.md 8.2): each
+// call is POST <rpcUri>?method=<m>&prefix=<prefix> with "Authorization:
+// Bearer <authToken>" and a JSON array of positional parameters; a 200
+// reply carries the result as JSON.
+//
+// Errors. The 2017 servers (ILP Kit's /api/peers/rpc, the connector's
+// /rpc) wrote {id: error name, message} and meant to send it with status
+// 422, but Koa dropped the status and it went out as 200, while the 2017
+// client took any 200 as success and any other status as failure. This
+// server therefore sends its errors as {id, message} with status 422, so
+// that a 2017 peer sees them as failures; this client takes a non-200
+// status as a failure and also a 200 whose body is an object with string
+// id and message, as 2017 servers sent it, mapping the name back to the
+// ledger package's sentinel.
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+
+	"github.com/ilpkit/ilpkit/ledger"
+)
+
+// Limits of the RPC bodies.
+const (
+	maxRequestBody  = 1 << 20
+	maxResponseBody = 4 << 20
+)
+
+// Status codes the server answers with.
+const (
+	statusError = http.StatusUnprocessableEntity // an LPI error, with an {id, message} body
+)
+
+// errorBody is the 2017 error reply.
+type errorBody struct {
+	ID      string `json:"id"`
+	Message string `json:"message"`
+}
+
+// call sends one RPC call and returns the raw result. Errors the peer
+// reported are *ledger.PluginError values; transport failures are not.
+func (p *Plugin) call(ctx context.Context, method string, params ...any) (json.RawMessage, error) {
+	body, err := json.Marshal(params)
+	if err != nil {
+		return nil, fmt.Errorf("virtual: %s: encoding params: %w", method, err)
+	}
+	if params == nil {
+		body = []byte("[]")
+	}
+	// A request waits for the peer's handler as long as its context
+	// allows; every other call is bounded by the plugin's timeout.
+	if _, has := ctx.Deadline(); method != "send_request" || !has {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, p.timeout)
+		defer cancel()
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, p.rpcURL+method+"&prefix="+p.peering.Prefix, bytes.NewReader(body))
+	if err != nil {
+		return nil, fmt.Errorf("virtual: %s: %w", method, err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+p.peering.AuthToken)
+	resp, err := p.client.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("virtual: %s: %w: %w", method, ledger.ErrUnreachable, err)
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBody+1))
+	if err != nil {
+		return nil, fmt.Errorf("virtual: %s: reading reply: %w: %w", method, ledger.ErrUnreachable, err)
+	}
+	if len(raw) > maxResponseBody {
+		return nil, fmt.Errorf("virtual: %s: reply larger than %d bytes: %w", method, maxResponseBody, ledger.ErrUnreachable)
+	}
+	switch resp.StatusCode {
+	case http.StatusUnauthorized:
+		return nil, ledger.NewError(ledger.ErrUnreachable, "the peer refused the call with 401: it may not have this kit as a peer yet")
+	case http.StatusForbidden:
+		return nil, ledger.NewError(ledger.ErrUnreachable, "the peer refused the token with 403")
+	}
+	if pe := wireError(raw); pe != nil {
+		return nil, pe
+	}
+	if resp.StatusCode == http.StatusOK {
+		return raw, nil
+	}
+	return nil, fmt.Errorf("virtual: %s: peer answered HTTP %d: %w", method, resp.StatusCode, ledger.ErrUnreachable)
+}
+
+// wireError reads an {id, message} error reply, or returns nil when raw is
+// something else.
+func wireError(raw []byte) *ledger.PluginError {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 || raw[0] != '{' {
+		return nil
+	}
+	var fields map[string]json.RawMessage
+	if json.Unmarshal(raw, &fields) != nil {
+		return nil
+	}
+	var id, msg string
+	if json.Unmarshal(fields["id"], &id) != nil || json.Unmarshal(fields["message"], &msg) != nil || id == "" {
+		return nil
+	}
+	return ledger.ErrorFromWire(id, msg)
+}
+
+// ServeHTTP answers the peer's RPC calls for this plugin alone: the same
+// checks as a Mux holding only p.
+func (p *Plugin) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	serve(w, r, func(string) *Plugin { return p })
+}
+
+// Mux answers the RPC calls of several peers, each by its prefix: the
+// kit's /api/peers/rpc and the connector's /rpc. The zero value is not
+// usable; call NewMux.
+type Mux struct {
+	mu    sync.RWMutex
+	peers map[string]*Plugin
+}
+
+// NewMux returns an empty Mux.
+func NewMux() *Mux { return &Mux{peers: make(map[string]*Plugin)} }
+
+// Add routes the calls for p's prefix to p, replacing a plugin of the same
+// prefix.
+func (m *Mux) Add(p *Plugin) {
+	m.mu.Lock()
+	m.peers[p.peering.Prefix] = p
+	m.mu.Unlock()
+}
+
+// Remove stops routing calls for prefix.
+func (m *Mux) Remove(prefix string) {
+	m.mu.Lock()
+	delete(m.peers, prefix)
+	m.mu.Unlock()
+}
+
+// Plugin returns the plugin of prefix; the final "." may be left out, as in
+// the RFC 0021 examples.
+func (m *Mux) Plugin(prefix string) *Plugin {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	if p, ok := m.peers[prefix]; ok {
+		return p
+	}
+	if !strings.HasSuffix(prefix, ".") {
+		return m.peers[prefix+"."]
+	}
+	return nil
+}
+
+// ServeHTTP finds the plugin by the prefix parameter, checks the bearer
+// token and dispatches the call: 401 for a missing prefix or
+// Authorization or an unknown prefix, 403 for a wrong token, 405 for
+// anything but POST, 413 for a body over 1 MiB, 422 with {id, message}
+// for an LPI error.
+func (m *Mux) ServeHTTP(w http.ResponseWriter, r *http.Request) { serve(w, r, m.Plugin) }
+
+func serve(w http.ResponseWriter, r *http.Request, find func(prefix string) *Plugin) {
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		writeJSON(w, http.StatusMethodNotAllowed, errorBody{ID: ledger.NameGeneric, Message: "use POST"})
+		return
+	}
+	q := r.URL.Query()
+	prefix := q.Get("prefix")
+	token, hasToken := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	if prefix == "" || !hasToken || token == "" {
+		writeJSON(w, http.StatusUnauthorized, errorBody{ID: ledger.NameGeneric, Message: "prefix and bearer token required"})
+		return
+	}
+	p := find(prefix)
+	if p == nil || (p.peering.Prefix != prefix && p.peering.Prefix != prefix+".") {
+		writeJSON(w, http.StatusUnauthorized, errorBody{ID: ledger.NameGeneric, Message: "unknown peer"})
+		return
+	}
+	if !p.peering.Authorized(strings.TrimSpace(token)) {
+		writeJSON(w, http.StatusForbidden, errorBody{ID: ledger.NameGeneric, Message: "invalid token"})
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxRequestBody))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			writeJSON(w, http.StatusRequestEntityTooLarge, errorBody{ID: ledger.NameInvalidFields, Message: "request body too large"})
+			return
+		}
+		writeJSON(w, http.StatusBadRequest, errorBody{ID: ledger.NameInvalidFields, Message: "unreadable request body"})
+		return
+	}
+	var params []json.RawMessage
+	if len(bytes.TrimSpace(body)) > 0 {
+		if err := json.Unmarshal(body, &params); err != nil {
+			writeJSON(w, statusError, errorBody{ID: ledger.NameInvalidFields, Message: "body is not a JSON array of parameters"})
+			return
+		}
+	}
+	result, err := p.receive(r.Context(), q.Get("method"), params)
+	if err != nil {
+		name, msg := ledger.WireError(err)
+		if name == ledger.NameGeneric {
+			p.logger.Error("virtual: rpc call failed", "method", q.Get("method"), "err", err)
+		} else {
+			p.logger.Debug("virtual: rpc call refused", "method", q.Get("method"), "err", err)
+		}
+		writeJSON(w, statusError, errorBody{ID: name, Message: msg})
+		return
+	}
+	writeJSON(w, http.StatusOK, result)
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		status, b = http.StatusInternalServerError, []byte(`{"id":"Error","message":"internal error"}`)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_, _ = w.Write(b)
+}
+
+// param decodes parameter i of a call into v.
+func param(params []json.RawMessage, i int, v any) error {
+	if i >= len(params) {
+		return ledger.Errorf(ledger.ErrInvalidFields, "missing parameter %d", i+1)
+	}
+	if err := json.Unmarshal(params[i], v); err != nil {
+		if errors.Is(err, ledger.ErrInvalidFields) || errors.Is(err, ledger.ErrInvalidTransfer) {
+			return ledger.Errorf(ledger.ErrInvalidFields, "parameter %d is invalid", i+1)
+		}
+		return ledger.Errorf(ledger.ErrInvalidFields, "parameter %d is not valid JSON of the right type", i+1)
+	}
+	return nil
+}
+
+// receive runs one call of the peer.
+func (p *Plugin) receive(ctx context.Context, method string, params []json.RawMessage) (any, error) {
+	if !p.gate.Enter() {
+		return nil, ledger.NewError(ledger.ErrNotConnected, "the plugin is not connected")
+	}
+	defer p.gate.Exit()
+	switch method {
+	case "send_transfer":
+		var t ledger.Transfer
+		if err := param(params, 0, &t); err != nil {
+			return nil, err
+		}
+		return true, p.handleTransfer(ctx, t)
+	case "send_request":
+		var m ledger.Message
+		if err := param(params, 0, &m); err != nil {
+			return nil, err
+		}
+		return p.handleRequest(ctx, m)
+	case "send_message":
+		// Legacy: 2017 emitted incoming_message, which the LPI of this
+		// module does not have. Accepted and dropped.
+		p.logger.Debug("virtual: legacy send_message ignored")
+		return true, nil
+	case "fulfill_condition":
+		var id, f string
+		if err := param(params, 0, &id); err != nil {
+			return nil, err
+		}
+		if err := param(params, 1, &f); err != nil {
+			return nil, err
+		}
+		return true, p.handleFulfill(ctx, id, f)
+	case "reject_incoming_transfer":
+		var id string
+		if err := param(params, 0, &id); err != nil {
+			return nil, err
+		}
+		var reason ledger.Rejection
+		if len(params) > 1 {
+			_ = json.Unmarshal(params[1], &reason) // informational: never refused
+		}
+		return true, p.handleReject(ctx, id, reason)
+	case "expire_transfer":
+		var id string
+		if err := param(params, 0, &id); err != nil {
+			return nil, err
+		}
+		return true, p.handleExpire(ctx, id)
+	case "get_limit":
+		return *p.maxStr.Load(), nil
+	case "get_balance":
+		v, err := p.bal.Load(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("virtual: balance: %w", err)
+		}
+		return v.String(), nil
+	case "get_info":
+		return p.Info(), nil
+	}
+	return nil, ledger.Errorf(ledger.ErrInvalidFields, "unknown method %q", method)
+}
+
+// negatedBound reads a limit or balance the peer sent as a JSON string (or
+// number) and negates it. "Infinity" reads as no limit.
+func negatedBound(raw json.RawMessage) (ledger.Bound, error) {
+	var s string
+	if json.Unmarshal(raw, &s) != nil {
+		s = string(bytes.TrimSpace(raw))
+	}
+	s = strings.TrimSpace(s)
+	switch s {
+	case "Infinity", "+Infinity", "-Infinity":
+		return ledger.Unlimited(), nil
+	}
+	v, err := ledger.ParseInt128(s)
+	if err != nil {
+		return ledger.Bound{}, ledger.Errorf(ledger.ErrInvalidFields, "peer sent %q, not an integer", s)
+	}
+	n, err := v.Neg()
+	if err != nil {
+		return ledger.Bound{}, ledger.Errorf(ledger.ErrInvalidFields, "peer sent %q, out of range", s)
+	}
+	return ledger.Limit(n), nil
+}
