@@ -2,12 +2,12 @@ package pair
 
 import (
 	"context"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"time"
 
 	"github.com/ilpkit/ilpkit/ilp"
+	"github.com/ilpkit/ilpkit/internal/pluginkit"
 	"github.com/ilpkit/ilpkit/ledger"
 )
 
@@ -66,7 +66,7 @@ func (e *End) checkOutgoing(t *ledger.Transfer) error {
 		return ledger.Errorf(ledger.ErrInvalidFields, "to %q is not the peer account", t.To)
 	}
 	if t.ExecutionCondition != "" {
-		if _, ok := parseCondition(t.ExecutionCondition); !ok {
+		if _, ok := pluginkit.ParseCondition(t.ExecutionCondition); !ok {
 			return ledger.NewError(ledger.ErrInvalidFields, "executionCondition is not 32 bytes of base64url")
 		}
 		if t.ExpiresAt.IsZero() {
@@ -84,19 +84,6 @@ func (e *End) checkOutgoing(t *ledger.Transfer) error {
 	// 2017 peers and stores keep milliseconds.
 	t.ExpiresAt = t.ExpiresAt.Truncate(time.Millisecond)
 	return nil
-}
-
-// parseCondition reads a 43-character base64url condition without
-// allocating.
-func parseCondition(s string) (ilp.Condition, bool) {
-	var c ilp.Condition
-	if len(s) != 43 {
-		return c, false
-	}
-	var src [43]byte
-	copy(src[:], s)
-	n, err := base64.RawURLEncoding.Decode(c[:], src[:])
-	return c, err == nil && n == len(c)
 }
 
 // SendTransfer sends a transfer to the other end (see ledger.Plugin). The
@@ -244,17 +231,10 @@ func refusal(err error, id string) error {
 // user may resolve, or the LPI refusal.
 func (e *End) incoming(ctx context.Context, id string) (ledger.Record, error) {
 	rec, found, err := e.record(ctx, id)
-	switch {
-	case err != nil:
+	if err != nil {
 		return rec, err
-	case !found:
-		return rec, ledger.Errorf(ledger.ErrTransferNotFound, "transfer %q not found", id)
-	case !rec.Incoming:
-		return rec, ledger.Errorf(ledger.ErrNotAccepted, "transfer %q is outgoing: only its receiver resolves it", id)
-	case !rec.Transfer.Conditional():
-		return rec, ledger.Errorf(ledger.ErrTransferNotConditional, "transfer %q is not conditional", id)
 	}
-	return rec, nil
+	return rec, pluginkit.CheckIncoming(rec, found, id)
 }
 
 // FulfillCondition executes an incoming prepared transfer (see
@@ -270,18 +250,8 @@ func (e *End) FulfillCondition(ctx context.Context, id string, f ilp.Fulfillment
 		return err
 	}
 	fs := f.String()
-	switch rec.State {
-	case ledger.StateExecuted:
-		if rec.Fulfillment == fs {
-			return nil
-		}
-		return ledger.Errorf(ledger.ErrAlreadyFulfilled, "transfer %q is already fulfilled", id)
-	case ledger.StateCancelled:
-		return ledger.Errorf(ledger.ErrAlreadyRolledBack, "transfer %q was already rolled back", id)
-	}
-	cond, ok := parseCondition(rec.Transfer.ExecutionCondition)
-	if !ok || !ilp.Verify(f, cond) {
-		return ledger.Errorf(ledger.ErrNotAccepted, "fulfillment does not match the condition of transfer %q", id)
+	if done, err := pluginkit.CheckFulfillment(rec, f); done || err != nil {
+		return err
 	}
 	if err := e.enterPeer(); err != nil {
 		return err

@@ -44,7 +44,6 @@ import (
 	"time"
 
 	"github.com/ilpkit/ilpkit/backend/kv"
-	"github.com/ilpkit/ilpkit/ilp"
 	"github.com/ilpkit/ilpkit/internal/pluginkit"
 	"github.com/ilpkit/ilpkit/ledger"
 )
@@ -430,13 +429,4 @@ func newID() string {
 	b[8] = b[8]&0x3f | 0x80
 	h := hex.EncodeToString(b[:])
 	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
-}
-
-// parseCondition reads a 43-character base64url condition.
-func parseCondition(s string) (ilp.Condition, bool) {
-	if len(s) != 43 {
-		return ilp.Condition{}, false
-	}
-	c, err := ilp.ParseCondition(s)
-	return c, err == nil
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/ilpkit/ilpkit/ilp"
+	"github.com/ilpkit/ilpkit/internal/pluginkit"
 	"github.com/ilpkit/ilpkit/ledger"
 )
 
@@ -38,7 +39,7 @@ func (p *Plugin) checkTransfer(t *ledger.Transfer, from, to string) error {
 		return ledger.Errorf(ledger.ErrInvalidFields, "to %q is not the receiving account", t.To)
 	}
 	if t.ExecutionCondition != "" {
-		if _, ok := parseCondition(t.ExecutionCondition); !ok {
+		if _, ok := pluginkit.ParseCondition(t.ExecutionCondition); !ok {
 			return ledger.NewError(ledger.ErrInvalidFields, "executionCondition is not 32 bytes of base64url")
 		}
 		if t.ExpiresAt.IsZero() {
@@ -201,17 +202,10 @@ func (p *Plugin) handleTransfer(ctx context.Context, t ledger.Transfer) error {
 // side may resolve.
 func (p *Plugin) incoming(ctx context.Context, id string) (ledger.Record, error) {
 	rec, found, err := p.record(ctx, id)
-	switch {
-	case err != nil:
+	if err != nil {
 		return rec, err
-	case !found:
-		return rec, ledger.Errorf(ledger.ErrTransferNotFound, "transfer %q not found", id)
-	case !rec.Incoming:
-		return rec, ledger.Errorf(ledger.ErrNotAccepted, "transfer %q is outgoing: only its receiver resolves it", id)
-	case !rec.Transfer.Conditional():
-		return rec, ledger.Errorf(ledger.ErrTransferNotConditional, "transfer %q is not conditional", id)
 	}
-	return rec, nil
+	return rec, pluginkit.CheckIncoming(rec, found, id)
 }
 
 // outgoing returns the record of an outgoing conditional transfer the peer
@@ -244,18 +238,8 @@ func (p *Plugin) FulfillCondition(ctx context.Context, id string, f ilp.Fulfillm
 		return err
 	}
 	fs := f.String()
-	switch rec.State {
-	case ledger.StateExecuted:
-		if rec.Fulfillment == fs {
-			return nil
-		}
-		return ledger.Errorf(ledger.ErrAlreadyFulfilled, "transfer %q is already fulfilled", id)
-	case ledger.StateCancelled:
-		return ledger.Errorf(ledger.ErrAlreadyRolledBack, "transfer %q was already rolled back", id)
-	}
-	cond, ok := parseCondition(rec.Transfer.ExecutionCondition)
-	if !ok || !ilp.Verify(f, cond) {
-		return ledger.Errorf(ledger.ErrNotAccepted, "fulfillment does not match the condition of transfer %q", id)
+	if done, err := pluginkit.CheckFulfillment(rec, f); done || err != nil {
+		return err
 	}
 	if !p.clock.Now().Before(rec.Transfer.ExpiresAt) {
 		p.expire(ctx, id, true)
@@ -313,7 +297,7 @@ func (p *Plugin) handleFulfill(ctx context.Context, id, fs string) error {
 	case ledger.StateCancelled:
 		return ledger.Errorf(ledger.ErrAlreadyRolledBack, "transfer %q was already rolled back", id)
 	}
-	cond, ok := parseCondition(rec.Transfer.ExecutionCondition)
+	cond, ok := pluginkit.ParseCondition(rec.Transfer.ExecutionCondition)
 	if !ok || !ilp.Verify(f, cond) {
 		return ledger.Errorf(ledger.ErrNotAccepted, "fulfillment does not match the condition of transfer %q", id)
 	}
