@@ -56,8 +56,16 @@ func (c *Connector) Broadcast(ctx context.Context) error {
 		upd  routing.RoutingUpdate
 	}
 	var jobs []job
+	entries := c.entries()
+	var via map[string]bool // next hops of the routes held, if needed
+	for _, e := range entries {
+		if e.opts.RequestFullTable {
+			via = c.nextHops()
+			break
+		}
+	}
 	c.bmu.Lock()
-	for _, e := range c.entries() {
+	for _, e := range entries {
 		for _, p := range c.peers(e) {
 			pe, ok := c.peerEpochs[peerKey{e.prefix, p}]
 			if !ok {
@@ -67,11 +75,16 @@ func (c *Connector) Broadcast(ctx context.Context) error {
 			if sel == nil {
 				sel = []routing.RouteData{}
 			}
-			jobs = append(jobs, job{e, p, routing.RoutingUpdate{
+			u := routing.RoutingUpdate{
 				NewRoutes:            sel,
 				HoldDownTime:         max(ms(c.cfg.RouteExpiry), 1),
 				UnreachableThroughMe: slices.Clone(lost),
-			}})
+			}
+			if e.opts.RequestFullTable {
+				full := !via[p]
+				u.RequestFullTable = &full
+			}
+			jobs = append(jobs, job{e, p, u})
 		}
 	}
 	c.bmu.Unlock()
@@ -100,6 +113,17 @@ func (c *Connector) Broadcast(ctx context.Context) error {
 	}
 	wg.Wait()
 	return errors.Join(append(errs, reloadErr)...)
+}
+
+// nextHops returns the next connectors of the routes in the local tables.
+func (c *Connector) nextHops() map[string]bool {
+	out := make(map[string]bool)
+	for _, r := range c.local.Routes() {
+		if !r.Pair && r.NextHop != "" {
+			out[r.NextHop] = true
+		}
+	}
+	return out
 }
 
 func (c *Connector) addLost(prefixes []string) {
@@ -171,6 +195,7 @@ func (c *Connector) RemoveExpiredRoutes() []string {
 	gone := c.local.RemoveExpiredRoutes()
 	c.public.RemoveExpiredRoutes()
 	c.addLost(gone)
+	c.forgetCurveExpiries()
 	return gone
 }
 

@@ -7,8 +7,10 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
 	"log/slog"
 	"math/big"
+	"math/bits"
 	"slices"
 	"sync"
 	"time"
@@ -44,6 +46,15 @@ type PluginOptions struct {
 	Peers []string
 	// NoAutoloadPeers ignores LedgerInfo.Connectors.
 	NoAutoloadPeers bool
+	// RequestFullTable marks the peers on this ledger as connectors that
+	// understand request_full_table (ilp-connector 21.1.9 and later). Every
+	// broadcast to them then carries the field: true while no route through
+	// that peer is in the tables (at first, and after its routes were lost
+	// or expired), asking it to send its whole table rather than what it
+	// thinks is new to the connector; false otherwise. Off by default:
+	// connectors up to 21.1.8 refuse a broadcast with a field they do not
+	// know, and would drop every route through the connector.
+	RequestFullTable bool
 }
 
 // Errors of AddPlugin and RemovePlugin.
@@ -70,6 +81,9 @@ type Connector struct {
 	log      *slog.Logger
 	clock    ledger.Clock
 	oneToOne bool
+	keep     keepRatio // 1−slippage
+	// idHashers derive outgoing transfer ids (see outgoingID).
+	idHashers sync.Pool
 
 	// local and public are the two sets of routing tables (PROTOCOLS.md 3.5).
 	local, public *routing.Tables
@@ -86,6 +100,11 @@ type Connector struct {
 	lost       []string
 	lastCurves map[[2]string]curve.Curve
 
+	// tails holds, for the routes whose curve came from a remote quote
+	// (see remoteCurve), when that curve expires.
+	tmu   sync.Mutex
+	tails map[tailKey]time.Time
+
 	reloadMu sync.Mutex
 	kick     chan struct{}
 
@@ -96,7 +115,7 @@ type Connector struct {
 	wmu    sync.Mutex
 	closed bool
 	wg     sync.WaitGroup
-	tasks  chan func(context.Context)
+	tasks  chan task
 }
 
 type peerKey struct{ ledger, peer string }
@@ -109,8 +128,9 @@ func New(cfg Config) (*Connector, error) {
 	}
 	_, oneToOne := cfg.Rates.(OneToOne)
 	ctx, cancel := context.WithCancel(context.Background())
-	return &Connector{
+	c := &Connector{
 		cfg:        cfg,
+		keep:       keepOf(cfg.Slippage),
 		log:        cfg.Logger,
 		clock:      cfg.Clock,
 		oneToOne:   oneToOne,
@@ -119,11 +139,15 @@ func New(cfg Config) (*Connector, error) {
 		plugins:    make(map[string]*entry),
 		peerEpochs: make(map[peerKey]int),
 		lastCurves: make(map[[2]string]curve.Curve),
+		tails:      make(map[tailKey]time.Time),
 		kick:       make(chan struct{}, 1),
-		tasks:      make(chan func(context.Context)),
+		tasks:      make(chan task),
 		ctx:        ctx,
 		cancel:     cancel,
-	}, nil
+	}
+	secret := slices.Clone(cfg.Secret)
+	c.idHashers.New = func() any { return newIDHasher(secret) }
+	return c, nil
 }
 
 // Close stops the connector's background work (payments being forwarded or
@@ -141,11 +165,33 @@ func (c *Connector) Close() {
 // ends. It manages goroutines, not payments, so it runs on real time.
 const workerIdle = 5 * time.Second
 
-// spawn runs f in the background unless the connector is closed: on an idle
+// task is one piece of background work: an event of a plugin to act on.
+// It travels by value, so handing it to a worker allocates nothing (a
+// closure capturing the transfer would).
+type task struct {
+	kind ledger.EventKind
+	e    *entry
+	t    ledger.Transfer
+	f    ilp.Fulfillment
+	r    ledger.Rejection
+}
+
+func (c *Connector) do(ctx context.Context, k *task) {
+	switch k.kind {
+	case ledger.EventIncomingPrepare:
+		c.forward(ctx, k.e, k.t)
+	case ledger.EventOutgoingFulfill:
+		c.passFulfillment(ctx, k.t, k.f)
+	case ledger.EventOutgoingReject, ledger.EventOutgoingCancel:
+		c.passRejection(ctx, k.t, k.r)
+	}
+}
+
+// spawn runs k in the background unless the connector is closed: on an idle
 // worker if one is waiting, else on a new one. Workers are reused because a
 // payment's work runs deep into the plugins and a fresh goroutine would grow
 // its stack again each time.
-func (c *Connector) spawn(f func(ctx context.Context)) {
+func (c *Connector) spawn(k task) {
 	c.wmu.Lock()
 	if c.closed {
 		c.wmu.Unlock()
@@ -154,24 +200,25 @@ func (c *Connector) spawn(f func(ctx context.Context)) {
 	c.wg.Add(1)
 	c.wmu.Unlock()
 	select {
-	case c.tasks <- f:
+	case c.tasks <- k:
 	default:
-		go c.worker(f)
+		go c.worker(k)
 	}
 }
 
-func (c *Connector) worker(f func(ctx context.Context)) {
+func (c *Connector) worker(k task) {
 	idle := time.NewTimer(workerIdle)
 	defer idle.Stop()
 	for {
-		f(c.ctx)
+		c.do(c.ctx, &k)
+		k = task{} // let the transfer go while idle
 		c.wg.Done()
 		idle.Reset(workerIdle)
 		select {
-		case f = <-c.tasks:
-		case <-idle.C:
-			return
+		case k = <-c.tasks:
 		case <-c.ctx.Done():
+			return
+		case <-idle.C:
 			return
 		}
 	}
@@ -403,15 +450,40 @@ func (c *Connector) PublicTables() *routing.Tables { return c.public }
 // transfer id of ledger: HMAC-SHA256(secret, ledger+"/"+id) in hex, cut to
 // 36 characters and shaped as a version 4 UUID, as ilp-connector did.
 func OutgoingTransferID(secret []byte, ledgerPrefix, id string) string {
-	m := hmac.New(sha256.New, secret)
-	m.Write([]byte(ledgerPrefix + "/" + id))
-	var sum [sha256.Size]byte
-	var h [64]byte
-	hex.Encode(h[:], m.Sum(sum[:0]))
-	b := h[:36]
+	return newIDHasher(secret).id(ledgerPrefix, id)
+}
+
+// idHasher derives outgoing transfer ids with a keyed HMAC it resets
+// between uses, and a buffer for the message; the connector keeps a pool of
+// them, as keying an HMAC allocates.
+type idHasher struct {
+	mac hash.Hash
+	buf []byte
+	sum [sha256.Size]byte
+}
+
+func newIDHasher(secret []byte) *idHasher {
+	return &idHasher{mac: hmac.New(sha256.New, secret), buf: make([]byte, 0, 128)}
+}
+
+func (h *idHasher) id(ledgerPrefix, id string) string {
+	h.mac.Reset()
+	h.buf = append(append(append(h.buf[:0], ledgerPrefix...), '/'), id...)
+	h.mac.Write(h.buf)
+	var x [64]byte
+	hex.Encode(x[:], h.mac.Sum(h.sum[:0]))
+	b := x[:36]
 	b[8], b[13], b[18], b[23] = '-', '-', '-', '-'
 	b[14], b[19] = '4', '8'
 	return string(b)
+}
+
+// outgoingID is OutgoingTransferID with the connector's secret.
+func (c *Connector) outgoingID(ledgerPrefix, id string) string {
+	h := c.idHashers.Get().(*idHasher)
+	out := h.id(ledgerPrefix, id)
+	c.idHashers.Put(h)
+	return out
 }
 
 func appendUnique(list []string, items ...string) []string {
@@ -421,6 +493,32 @@ func appendUnique(list []string, items ...string) []string {
 		}
 	}
 	return list
+}
+
+// keepRatio is 1−slippage as a fraction of two uint64s, when it fits (ok);
+// it lets the last hop check a payment without big numbers.
+type keepRatio struct {
+	num, den uint64
+	ok       bool
+}
+
+func keepOf(slippage *big.Rat) keepRatio {
+	k := new(big.Rat).Sub(big.NewRat(1, 1), slippage)
+	if !k.Num().IsUint64() || !k.Denom().IsUint64() {
+		return keepRatio{}
+	}
+	return keepRatio{num: k.Num().Uint64(), den: k.Denom().Uint64(), ok: true}
+}
+
+// withinSlippage reports whether n·(1−slippage) ≤ m, exactly: as
+// n·num ≤ m·den in 128 bits when 1−slippage fits two uint64s.
+func (c *Connector) withinSlippage(n, m uint64) bool {
+	if !c.keep.ok {
+		return ratLE(n, c.cfg.Slippage, m)
+	}
+	h1, l1 := bits.Mul64(n, c.keep.num)
+	h2, l2 := bits.Mul64(m, c.keep.den)
+	return h1 < h2 || h1 == h2 && l1 <= l2
 }
 
 // ratLE reports whether n·(1−s) ≤ m, exactly.

@@ -24,6 +24,14 @@
 // go into both. Quotes by destination amount and by liquidity curve use the
 // local curve shifted the same way, because the reverse lookup floors.
 //
+// A route without a curve (a static route, or one a peer sent without
+// points) is priced by asking its next connector for a liquidity quote. The
+// answer is kept in the local tables until the expiry the next connector
+// gave it, so that later quotes and payments need not ask again: as the
+// route's curve (the local pair joined with it), or, when it applies to a
+// longer prefix than the route's target, as a route of the next connector's
+// own to that prefix (PROTOCOLS.md 3.5).
+//
 // # Forwarding
 //
 // An incoming prepared transfer carries an ILP payment packet. The next hop
@@ -44,8 +52,10 @@
 // added or removed something, the routes of the public tables it has not seen
 // yet (with their curves), the prefixes lost since the last broadcast, and the
 // hold-down time after which the peer must forget them. Received broadcasts
-// are checked against the closed 2017 schema (request_full_table understood,
-// never sent: a 2017 peer before 21.1.9 would refuse the whole message).
+// are checked against the closed 2017 schema (request_full_table understood).
+// request_full_table is sent only to the peers of a plugin added with
+// PluginOptions.RequestFullTable: a 2017 peer before 21.1.9 would refuse the
+// whole message.
 //
 // Run drives the timers (broadcasts, the removal of routes whose hold-down
 // has passed) on the injected clock; Broadcast, ReloadLocalRoutes and
@@ -72,5 +82,8 @@
 //     rejected, since the earlier transfer is still under way;
 //   - a balance beyond its limit gives a curve with no liquidity where 2017
 //     failed to build the curve;
-//   - a curve-less route asks the next connector on every quote (no cache).
+//   - a remote quote's curve is stored on the route in the local tables for
+//     all the connector's ledgers paired with the next one, not only the
+//     ledger the quote came in on, and a route a peer broadcast that gets
+//     one starts its expiry over.
 package connector

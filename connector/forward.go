@@ -35,15 +35,8 @@ const (
 func (c *Connector) eventHandler(e *entry) ledger.EventHandler {
 	return func(ev ledger.Event) {
 		switch ev.Kind {
-		case ledger.EventIncomingPrepare:
-			t := ev.Transfer
-			c.spawn(func(ctx context.Context) { c.forward(ctx, e, t) })
-		case ledger.EventOutgoingFulfill:
-			t, f := ev.Transfer, ev.Fulfillment
-			c.spawn(func(ctx context.Context) { c.passFulfillment(ctx, t, f) })
-		case ledger.EventOutgoingReject, ledger.EventOutgoingCancel:
-			t, r := ev.Transfer, ev.Rejection
-			c.spawn(func(ctx context.Context) { c.passRejection(ctx, t, r) })
+		case ledger.EventIncomingPrepare, ledger.EventOutgoingFulfill, ledger.EventOutgoingReject, ledger.EventOutgoingCancel:
+			c.spawn(task{kind: ev.Kind, e: e, t: ev.Transfer, f: ev.Fulfillment, r: ev.Rejection})
 		}
 	}
 }
@@ -124,7 +117,7 @@ func (c *Connector) destinationTransfer(src *entry, t ledger.Transfer) (ledger.T
 		return ledger.Transfer{}, nil, &forwardError{ilp.CodeInsufficientTimeout, "destination transfer would be held too long"}, false
 	}
 	out := ledger.Transfer{
-		ID:                 OutgoingTransferID(c.cfg.Secret, src.prefix, t.ID),
+		ID:                 c.outgoingID(src.prefix, t.ID),
 		Ledger:             dst.prefix,
 		From:               dst.account,
 		ILP:                t.ILP,
@@ -134,7 +127,7 @@ func (c *Connector) destinationTransfer(src *entry, t ledger.Transfer) (ledger.T
 	if route.IsLocal && route.Curve != nil {
 		// Last hop: pay the receiver the packet's amount, if what arrived
 		// covers it less the slippage.
-		if !ratLE(pkt.Amount, c.cfg.Slippage, route.Curve.AmountAt(t.Amount)) {
+		if !c.withinSlippage(pkt.Amount, route.Curve.AmountAt(t.Amount)) {
 			return ledger.Transfer{}, nil, &forwardError{ilp.CodeInsufficientSourceAmount, "payment rate does not match the rate currently offered"}, false
 		}
 		out.To, out.Amount = pkt.Account, pkt.Amount
@@ -145,13 +138,34 @@ func (c *Connector) destinationTransfer(src *entry, t ledger.Transfer) (ledger.T
 		}
 		out.To, out.Amount = hop.NextHop, pair.Curve.AmountAt(t.Amount)
 	}
-	out.NoteToSelf = note{
-		SourceLedger:    src.prefix,
-		SourceID:        t.ID,
-		SourceAmount:    strconv.FormatUint(t.Amount, 10),
-		SourceExpiresAt: ledger.FormatTime(t.ExpiresAt),
-	}.marshal()
+	out.NoteToSelf = sourceNote(src.prefix, t.ID, t.Amount, t.ExpiresAt)
 	return out, dst, nil, false
+}
+
+// noteTime is the layout of ledger.FormatTime.
+const noteTime = "2006-01-02T15:04:05.000Z"
+
+// sourceNote is the marshalled note of a transfer forwarding the transfer
+// id of ledger: what note.marshal gives, written in one buffer.
+func sourceNote(ledgerPrefix, id string, amount uint64, expiresAt time.Time) []byte {
+	if !plainJSON(ledgerPrefix) || !plainJSON(id) {
+		return note{
+			SourceLedger:    ledgerPrefix,
+			SourceID:        id,
+			SourceAmount:    strconv.FormatUint(amount, 10),
+			SourceExpiresAt: ledger.FormatTime(expiresAt),
+		}.marshal()
+	}
+	b := make([]byte, 0, 160+len(ledgerPrefix)+len(id))
+	b = append(b, `{"source_transfer_ledger":"`...)
+	b = append(b, ledgerPrefix...)
+	b = append(b, `","source_transfer_id":"`...)
+	b = append(b, id...)
+	b = append(b, `","source_transfer_amount":"`...)
+	b = strconv.AppendUint(b, amount, 10)
+	b = append(b, `","source_transfer_expires_at":"`...)
+	b = expiresAt.UTC().AppendFormat(b, noteTime)
+	return append(b, `"}`...)
 }
 
 // marshal encodes the note. Its strings are ILP addresses, ids and
@@ -212,11 +226,13 @@ func parseNote(b []byte) (note, bool) {
 	if fast && s == `"}` {
 		return n, n.SourceLedger != "" && n.SourceID != ""
 	}
-	n = note{}
-	if json.Unmarshal(b, &n) != nil {
+	// A note of its own for encoding/json, so that the fast path's stays
+	// on the stack.
+	j := new(note)
+	if json.Unmarshal(b, j) != nil {
 		return note{}, false
 	}
-	return n, n.SourceLedger != "" && n.SourceID != ""
+	return *j, j.SourceLedger != "" && j.SourceID != ""
 }
 
 // plainJSON reports whether s can be written between JSON quotes as it is.

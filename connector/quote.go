@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strings"
 	"time"
 
 	"github.com/ilpkit/ilpkit/curve"
@@ -202,48 +203,163 @@ func (c *Connector) quoteLiquidity(ctx context.Context, e *entry, from, destinat
 	if !ok {
 		return quote{}, errNoRoute(from, destination)
 	}
-	route := hop.Route
-	q := quote{route: route, expiresAt: now.Add(c.cfg.QuoteExpiry)}
-	shift := c.shift(route.SourceLedger, route.NextLedger)
-	windowMs := route.MinMessageWindow * 1000
-	q.appliesToPrefix = c.local.AppliesToPrefix(from, route.TargetPrefix, destination)
-	if route.Curve != nil {
-		q.curve = *route.Curve
-	} else {
-		// No curve (a static route, or a peer that sends none): ask the
-		// next connector for its curve and join the local pair to it.
-		head, ok := c.local.LocalPairRoute(route.SourceLedger, route.NextLedger)
-		if !ok || head.Curve == nil {
-			return quote{}, errNoRoute(from, destination)
-		}
-		tail, err := c.remoteQuote(ctx, route.NextLedger, hop.NextHop, destination, destHoldMs)
+	q := quote{expiresAt: now.Add(c.cfg.QuoteExpiry)}
+	curveExpiresAt, cached := c.curveExpiry(hop)
+	if hop.Route.Curve == nil || cached && !now.Before(curveExpiresAt) {
+		// No curve (a static route, or a peer that sends none), or the
+		// one the next connector gave last time has expired: ask it.
+		var err error
+		hop, curveExpiresAt, err = c.remoteCurve(ctx, from, destination, destHoldMs, hop)
 		if err != nil {
 			return quote{}, err
 		}
-		tc, err := curve.FromBinary(tail.LiquidityCurve)
-		if err != nil {
-			return quote{}, fmt.Errorf("connector: remote quote from %s: %w", hop.NextHop, err)
-		}
-		q.curve = head.Curve.Join(tc)
-		windowMs = head.MinMessageWindow*1000 + float64(tail.SourceHoldDuration) - float64(destHoldMs)
-		if len(tail.AppliesToPrefix) > len(q.appliesToPrefix) {
-			q.appliesToPrefix = tail.AppliesToPrefix
-		}
-		if tail.ExpiresAt.Before(q.expiresAt) {
-			q.expiresAt = tail.ExpiresAt
-		}
+		cached = true
 	}
-	shifted, err := q.curve.ShiftXInt64(shift)
+	if cached && curveExpiresAt.Before(q.expiresAt) {
+		q.expiresAt = curveExpiresAt
+	}
+	route := hop.Route
+	q.route = route
+	q.curve = *route.Curve
+	q.appliesToPrefix = c.local.AppliesToPrefix(from, route.TargetPrefix, destination)
+	shifted, err := q.curve.ShiftXInt64(c.shift(route.SourceLedger, route.NextLedger))
 	if err != nil {
 		return quote{}, fmt.Errorf("connector: shifting quote curve: %w", err)
 	}
 	q.shifted = shifted
-	hold := float64(destHoldMs) + windowMs
+	hold := float64(destHoldMs) + route.MinMessageWindow*1000
 	if hold < 0 || hold > math.MaxUint32 {
 		return quote{}, &quoteError{"Source hold duration out of range"}
 	}
 	q.sourceHoldDuration = uint32(math.Round(hold))
 	return q, nil
+}
+
+// tailKey names a route as the next connector offers it: entering on the
+// connector's ledger shared with it, to a target prefix, through it.
+type tailKey struct{ ledger, target, hop string }
+
+func tailKeyOf(h routing.Hop) tailKey {
+	return tailKey{h.Route.NextLedger, h.Route.TargetPrefix, h.NextHop}
+}
+
+// curveExpiry tells whether the curve of h's route came from a remote
+// quote, and until when it holds.
+func (c *Connector) curveExpiry(h routing.Hop) (time.Time, bool) {
+	c.tmu.Lock()
+	defer c.tmu.Unlock()
+	exp, ok := c.tails[tailKeyOf(h)]
+	return exp, ok
+}
+
+func (c *Connector) setCurveExpiry(k tailKey, exp time.Time) {
+	c.tmu.Lock()
+	c.tails[k] = exp
+	c.tmu.Unlock()
+}
+
+// forgetCurveExpiries drops the expiries of remote curves whose route has
+// left the local tables (the expiry of a route still there must stay known,
+// or its remote curve would be taken for a broadcast one and kept forever).
+func (c *Connector) forgetCurveExpiries() {
+	c.tmu.Lock()
+	n := len(c.tails)
+	c.tmu.Unlock()
+	if n == 0 {
+		return
+	}
+	live := make(map[tailKey]bool)
+	for _, r := range c.local.Routes() {
+		if !r.Pair {
+			live[tailKey{r.Route.NextLedger, r.TargetPrefix, r.NextHop}] = true
+		}
+	}
+	c.tmu.Lock()
+	for k := range c.tails {
+		if !live[k] {
+			delete(c.tails, k)
+		}
+	}
+	c.tmu.Unlock()
+}
+
+// remoteCurve asks the next connector of h for its curve to destination
+// (Quoter._quoteLiquidity of 2017) and stores the answer in the local
+// tables, so that the next quotes and payments use it until it expires:
+//
+//   - when the answer applies to a prefix longer than the route's target
+//     (the next connector knows a more specific route), it is added as the
+//     next connector's route to that prefix, and the route is looked up
+//     again;
+//   - otherwise the answer becomes the curve of h's route: the local pair
+//     joined with it, its message window the pair's plus the hold time the
+//     next connector adds.
+//
+// It returns the hop to quote with, its route carrying a curve, and when
+// that curve expires (the expiry of the next connector's answer).
+//
+// The public tables are left as they are: the remote curve is the next
+// connector's answer to this connector, not something to broadcast. A route
+// a peer broadcast that gets a remote curve is stored again, so its expiry
+// starts over; the peer has just answered, after all.
+func (c *Connector) remoteCurve(ctx context.Context, from, destination string, destHoldMs uint32, h routing.Hop) (routing.Hop, time.Time, error) {
+	route := h.Route
+	head, ok := c.local.LocalPairRoute(route.SourceLedger, route.NextLedger)
+	if !ok || head.Curve == nil {
+		return routing.Hop{}, time.Time{}, errNoRoute(from, destination)
+	}
+	tail, err := c.remoteQuote(ctx, route.NextLedger, h.NextHop, destination, destHoldMs)
+	if err != nil {
+		return routing.Hop{}, time.Time{}, err
+	}
+	tc, err := curve.FromBinary(tail.LiquidityCurve)
+	if err != nil {
+		return routing.Hop{}, time.Time{}, fmt.Errorf("connector: remote quote from %s: %w", h.NextHop, err)
+	}
+	if tail.SourceHoldDuration < destHoldMs {
+		return routing.Hop{}, time.Time{}, fmt.Errorf("connector: remote quote from %s: source hold %d ms shorter than the %d ms asked for", h.NextHop, tail.SourceHoldDuration, destHoldMs)
+	}
+	window := float64(tail.SourceHoldDuration-destHoldMs) / 1000
+	applies := tail.AppliesToPrefix
+	if len(applies) > len(route.TargetPrefix) && strings.HasPrefix(destination, applies) {
+		c.local.AddRouteData(routing.RouteData{
+			SourceLedger:      route.NextLedger,
+			DestinationLedger: applies,
+			Points:            &tc,
+			MinMessageWindow:  window,
+			SourceAccount:     h.NextHop,
+		})
+		k := tailKey{route.NextLedger, applies, h.NextHop}
+		c.setCurveExpiry(k, tail.ExpiresAt)
+		if h2, ok := c.local.FindBestHopForSourceAmount(from, destination, 0); ok && h2.Route.Curve != nil && tailKeyOf(h2) == k {
+			return h2, tail.ExpiresAt, nil
+		}
+		// The tail could not be joined to the local pair (it would loop):
+		// answer this quote with it all the same.
+		route.TargetPrefix = applies
+	} else {
+		t := routing.Route{
+			Curve:             &tc,
+			SourceLedger:      route.NextLedger,
+			NextLedger:        route.DestinationLedger,
+			DestinationLedger: route.DestinationLedger,
+			TargetPrefix:      route.TargetPrefix,
+			MinMessageWindow:  window,
+			SourceAccount:     h.NextHop,
+			Paths:             route.Paths,
+		}
+		if route.Static {
+			c.local.AddStaticRoute(t)
+		} else {
+			c.local.AddRoute(t)
+		}
+		c.setCurveExpiry(tailKeyOf(h), tail.ExpiresAt)
+	}
+	joined := head.Curve.Join(tc)
+	route.Curve = &joined
+	route.MinMessageWindow = head.MinMessageWindow + window
+	h.Route = route
+	return h, tail.ExpiresAt, nil
 }
 
 // remoteQuote asks the connector next on ledger for its liquidity curve to

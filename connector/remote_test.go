@@ -61,6 +61,12 @@ func TestRemoteQuote(t *testing.T) {
 	if err := ch.conns[1].RemovePlugin(context.Background(), "test1.l9."); err != nil {
 		t.Fatal(err)
 	}
+	// The first answer is kept until it expires; only then is the next
+	// connector asked again, and its refusal passed on.
+	if d := bySource(t, ch.alice, c0, bob, 1_000_000_000); d != 996_003_999 {
+		t.Errorf("cached by source = %d, want 996003999", d)
+	}
+	ch.clock.Advance(45 * time.Second)
 	r = request(t, ch.alice, c0, &ilp.QuoteLiquidityRequest{DestinationAccount: bob, DestinationHoldDuration: 3000})
 	e, ok := r.(*ilp.Error)
 	if !ok || e.Code != ilp.CodeBadRequest {
