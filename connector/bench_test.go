@@ -30,24 +30,25 @@ type benchNet struct {
 var benchFulfillment = ilp.Fulfillment(sha256.Sum256([]byte("bench")))
 
 func newBenchNet(b *testing.B, direct bool) *benchNet {
-	clock := ledger.SystemClock{}
-	n := &benchNet{cond: ilp.ConditionOf(benchFulfillment).String(), amount: 1000}
-	var bobEnd *pair.End
-	if direct {
-		n.alice, bobEnd = trustline(b, clock, "test1.l0.", "alice", "bob", ledger.Unlimited(), false)
-		n.to = bobEnd.Account()
-		n.ilp = payment(b, bobEnd.Account(), 1000)
-	} else {
-		var cIn, cOut *pair.End
-		n.alice, cIn = trustline(b, clock, "test1.l0.", "alice", "conn", ledger.Unlimited(), false)
-		bobEnd, cOut = trustline(b, clock, "test1.l9.", "bob", "conn", ledger.Unlimited(), false)
-		c := newConnector(b, clock, nil)
-		add(b, c, cIn)
-		add(b, c, cOut)
-		n.to = cIn.Account()
-		n.ilp = payment(b, bobEnd.Account(), 990)
+	if !direct {
+		return newBenchNetOn(b, memoryBackends)
 	}
+	n := &benchNet{cond: benchCondition(), amount: 1000}
+	var bobEnd *pair.End
+	n.alice, bobEnd = trustline(b, ledger.SystemClock{}, "test1.l0.", "alice", "bob", ledger.Unlimited(), false)
+	n.to = bobEnd.Account()
+	n.ilp = payment(b, bobEnd.Account(), 1000)
 	n.bob = bobEnd
+	n.listen(b)
+	return n
+}
+
+func benchCondition() string { return ilp.ConditionOf(benchFulfillment).String() }
+
+// listen makes bob fulfill every incoming payment at once and wakes the
+// sender waiting for each outcome.
+func (n *benchNet) listen(b *testing.B) {
+	bobEnd := n.bob
 	b.Cleanup(bobEnd.Subscribe(func(ev ledger.Event) {
 		if ev.Kind == ledger.EventIncomingPrepare {
 			id := ev.Transfer.ID
@@ -62,7 +63,6 @@ func newBenchNet(b *testing.B, direct bool) *benchNet {
 			}
 		}
 	}))
-	return n
 }
 
 var benchSeq atomic.Uint64
@@ -91,8 +91,9 @@ func BenchmarkThroughput(b *testing.B) { throughput(b, false) }
 // the plugins and backends alone, for comparison.
 func BenchmarkThroughputDirect(b *testing.B) { throughput(b, true) }
 
-func throughput(b *testing.B, direct bool) {
-	n := newBenchNet(b, direct)
+func throughput(b *testing.B, direct bool) { runThroughput(b, newBenchNet(b, direct)) }
+
+func runThroughput(b *testing.B, n *benchNet) {
 	const workers = 64
 	var next atomic.Int64
 	b.ResetTimer()
