@@ -34,6 +34,7 @@ const (
 const (
 	backendOneToOne = "one-to-one"
 	backendFixerio  = "fixerio"
+	backendFixed    = "fixed"
 )
 
 // Config is the whole configuration of one connector process.
@@ -46,8 +47,9 @@ type Config struct {
 
 	AutoloadPeers bool
 
-	Backend    string // one-to-one or fixerio
-	BackendURI string // the rate document for fixerio
+	Backend    string               // one-to-one, fixerio or fixed
+	BackendURI string               // the rate document for fixerio
+	Rates      connector.FixedRates // the table of the fixed backend
 
 	Spread, Slippage  *big.Rat
 	MinMessageWindow  time.Duration
@@ -131,7 +133,8 @@ func settings() []setting {
 		{"peers", "CONNECTOR_PEERS", "", "connector accounts to broadcast routes to, comma-separated or a JSON array"},
 		{"routes", "CONNECTOR_ROUTES", "[]", `static routes, JSON [{"targetPrefix", "connectorLedger", "connectorAccount"}]`},
 		{"autoload-peers", "CONNECTOR_AUTOLOAD_PEERS", "false", "also broadcast to each ledger's recommended connectors (ILP Kit set true)"},
-		{"backend", "CONNECTOR_BACKEND", backendOneToOne, `rate source: "one-to-one" or "fixerio" (a fixer.io JSON document at --backend-uri, polled every 10 minutes)`},
+		{"backend", "CONNECTOR_BACKEND", backendOneToOne, `rate source: "one-to-one", "fixerio" (a fixer.io JSON document at --backend-uri, polled every 10 minutes) or "fixed" (the table in --rates)`},
+		{"rates", "CONNECTOR_RATES", "", `rate table of the fixed backend, as a fixer.io document: {"base": "USD", "rates": {"EUR": "0.9", ...}} (exact decimals)`},
 		{"backend-uri", "CONNECTOR_BACKEND_URI", "", "URL of the rate document of the fixerio backend"},
 		{"fx-spread", "CONNECTOR_FX_SPREAD", "0.002", "fraction taken off every rate, in [0, 1)"},
 		{"slippage", "CONNECTOR_SLIPPAGE", "0.001", "how far below the packet amount the last hop may deliver, in [0, 1)"},
@@ -332,8 +335,16 @@ func parseSettings(get func(string) string) (Config, error) {
 		if c.BackendURI == "" {
 			bad("CONNECTOR_BACKEND_URI", errors.New("required by the fixerio backend"))
 		}
+	case backendFixed:
+		if get("rates") == "" {
+			bad("CONNECTOR_RATES", errors.New("required by the fixed backend"))
+		} else if r, err := connector.ParseRates([]byte(get("rates"))); err != nil {
+			bad("CONNECTOR_RATES", err)
+		} else {
+			c.Rates = r
+		}
 	default:
-		bad("CONNECTOR_BACKEND", fmt.Errorf("unknown backend %q (one-to-one or fixerio)", c.Backend))
+		bad("CONNECTOR_BACKEND", fmt.Errorf("unknown backend %q (one-to-one, fixerio or fixed)", c.Backend))
 	}
 
 	fraction := func(flag, env string) *big.Rat {

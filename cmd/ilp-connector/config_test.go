@@ -154,6 +154,8 @@ func TestConfigErrors(t *testing.T) {
 		{"bool", map[string]string{"CONNECTOR_STORE_CURVES": "maybe"}, "CONNECTOR_STORE_CURVES"},
 		{"backend", map[string]string{"CONNECTOR_BACKEND": "ecb"}, "unknown backend"},
 		{"fixerio uri", map[string]string{"CONNECTOR_BACKEND": "fixerio"}, "CONNECTOR_BACKEND_URI"},
+		{"fixed without rates", map[string]string{"CONNECTOR_BACKEND": "fixed"}, "CONNECTOR_RATES"},
+		{"fixed bad rate", map[string]string{"CONNECTOR_BACKEND": "fixed", "CONNECTOR_RATES": `{"base": "USD", "rates": {"EUR": "-1"}}`}, "CONNECTOR_RATES"},
 		{"routes shape", map[string]string{"CONNECTOR_ROUTES": `[{"targetPrefix": "g.", "ledger": "x."}]`}, "CONNECTOR_ROUTES"},
 		{"route ledger", map[string]string{"CONNECTOR_ROUTES": `[{"targetPrefix": "g.", "connectorLedger": "x.", "connectorAccount": "x.c"}]`}, "not in CONNECTOR_LEDGERS"},
 		{"peer ledger", map[string]string{"CONNECTOR_PEERS": "g.nowhere.c"}, "on none of CONNECTOR_LEDGERS"},
@@ -173,6 +175,32 @@ func TestConfigErrors(t *testing.T) {
 	}
 	if code := run(context.Background(), []string{"extra"}, nil, io.Discard, io.Discard); code != 2 {
 		t.Fatalf("extra argument: exit %d", code)
+	}
+}
+
+// TestConfigFixedRates: the fixed backend reads its table exactly and the
+// connector quotes with it.
+func TestConfigFixedRates(t *testing.T) {
+	c, err := load(t, map[string]string{"CONNECTOR_BACKEND": "fixed", "CONNECTOR_RATES": `{"base": "usd", "rates": {"EUR": "0.9", "JPY": 110.25}}`})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Backend != backendFixed {
+		t.Fatalf("backend %q", c.Backend)
+	}
+	r, err := c.Rates.Rate(context.Background(), "USD", "EUR")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Cmp(big.NewRat(9, 10)) != 0 {
+		t.Fatalf("USD->EUR rate %v, want 9/10", r)
+	}
+	r, err = c.Rates.Rate(context.Background(), "EUR", "JPY")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Cmp(big.NewRat(11025, 90)) != 0 {
+		t.Fatalf("EUR->JPY rate %v, want 11025/90", r)
 	}
 }
 

@@ -112,6 +112,9 @@ func (m *Main) Open(ctx context.Context) error {
 	}
 
 	var rates connector.Rates = connector.OneToOne{}
+	if cfg.Backend == backendFixed {
+		rates = cfg.Rates
+	}
 	if cfg.Backend == backendFixerio {
 		h := &connector.HTTPRates{URL: cfg.BackendURI}
 		rates = h
