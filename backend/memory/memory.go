@@ -4,8 +4,9 @@
 //
 // It is safe for concurrent use. A balance change takes only that balance's
 // mutex and does not allocate, so Balance.Add and Balance.Sub are cheap. A
-// transfer log operation takes the backend's transfer mutex, then the
-// mutexes of the balances it changes in name order, decides the state change
+// transfer log operation takes the mutex of the shard that holds its
+// transfer id, then the mutexes of the balances it changes in name order
+// (operations on different shards run in parallel), decides the state change
 // with ledger.DecideCreate, DecideFulfill or DecideCancel, applies every
 // change or none, and only then writes the record: the state change and its
 // balance changes are one atomic step.
@@ -15,7 +16,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"slices"
+	"hash/maphash"
 	"sort"
 	"sync"
 
@@ -32,9 +33,27 @@ var _ ledger.Backend = (*Backend)(nil)
 
 // state is the data every Backend from one New shares.
 type state struct {
-	mu        sync.Mutex // guards balances and transfers, and serialises transfer log operations
-	balances  map[string]*cell
+	mu       sync.Mutex // guards balances
+	balances map[string]*cell
+	shards   [numShards]shard
+}
+
+// numShards is the number of transfer shards: a power of two.
+const numShards = 64
+
+// shard holds the transfers whose ids hash to it. Its mutex serialises the
+// transfer log operations on those ids.
+type shard struct {
+	mu        sync.Mutex
 	transfers map[string]ledger.Record
+	_         [48]byte // keeps shards on separate cache lines
+}
+
+var shardSeed = maphash.MakeSeed()
+
+// shard returns the shard of a transfer id.
+func (st *state) shard(id string) *shard {
+	return &st.shards[maphash.String(shardSeed, id)&(numShards-1)]
 }
 
 // cell is one balance. Its mutex also guards the limits of every handle
@@ -46,12 +65,19 @@ type cell struct {
 
 // New returns an empty backend.
 func New() *Backend {
-	return newBackend(&state{balances: make(map[string]*cell), transfers: make(map[string]ledger.Record)})
+	st := &state{balances: make(map[string]*cell)}
+	for i := range st.shards {
+		st.shards[i].transfers = make(map[string]ledger.Record)
+	}
+	return newBackend(st)
 }
 
 func newBackend(st *state) *Backend {
 	b := &Backend{st: st}
-	b.log = &transferLog{st: st, cache: make(map[string]ledger.Record)}
+	b.log = &transferLog{st: st}
+	for i := range b.log.cache {
+		b.log.cache[i].m = make(map[string]ledger.Record)
+	}
 	return b
 }
 
@@ -171,54 +197,76 @@ func (l *balance) SetMaximum(v ledger.Bound) {
 // transferLog is the transfer log of one Backend value. The records are
 // shared (st); the cache of GetCached is this value's own.
 type transferLog struct {
-	st *state
+	st    *state
+	cache [numShards]cacheShard
+}
 
-	mu    sync.Mutex
-	cache map[string]ledger.Record
+// cacheShard is the part of a log's cache whose ids hash to one shard.
+type cacheShard struct {
+	mu sync.Mutex
+	m  map[string]ledger.Record
+	_  [48]byte // keeps shards on separate cache lines
+}
+
+// cacheOf returns the cache shard of a transfer id.
+func (g *transferLog) cacheOf(id string) *cacheShard {
+	return &g.cache[maphash.String(shardSeed, id)&(numShards-1)]
 }
 
 func (g *transferLog) remember(r ledger.Record) {
-	g.mu.Lock()
-	g.cache[r.Transfer.ID] = r
-	g.mu.Unlock()
+	c := g.cacheOf(r.Transfer.ID)
+	c.mu.Lock()
+	c.m[r.Transfer.ID] = r
+	c.mu.Unlock()
 }
 
 // decide is one of the ledger.Decide functions bound to its arguments.
 type decide func(stored ledger.Record, found bool) (ledger.Record, bool, error)
 
-// run performs one transfer log operation atomically: under the transfer
-// mutex and the mutexes of the balances it changes, it decides, applies
-// every change or none, and writes the record.
+// maxInline is the number of distinct balances an operation changes
+// without allocating.
+const maxInline = 4
+
+// lockedCell is a balance an operation changes, locked, with its value
+// after the changes so far.
+type lockedCell struct {
+	name string
+	c    *cell
+	v    ledger.Int128
+}
+
+// run performs one transfer log operation atomically: under the mutex of
+// the id's shard and the mutexes of the balances it changes, it decides,
+// applies every change or none, and writes the record.
 func (g *transferLog) run(ctx context.Context, id string, d decide, changes []ledger.Change) (ledger.Result, error) {
 	if err := ctx.Err(); err != nil {
 		return ledger.Result{}, err
 	}
-	st := g.st
-	st.mu.Lock()
-	stored, found := st.transfers[id]
+	sh := g.st.shard(id)
+	sh.mu.Lock()
+	stored, found := sh.transfers[id]
 	next, write, err := d(stored, found)
 	if err != nil || !write {
-		st.mu.Unlock()
+		sh.mu.Unlock()
 		if err != nil {
 			return ledger.Result{}, err
 		}
 		g.remember(next)
 		return ledger.Result{Record: next}, nil
 	}
-	cells := g.lockCells(changes)
-	after, final, err := ledger.ApplyChanges(changes, func(name string) (ledger.Int128, error) {
-		return cells[name].v, nil
-	})
+	var buf [maxInline]lockedCell
+	cells := g.lockCells(changes, buf[:0])
+	after, err := applyChanges(changes, cells)
 	if err == nil {
-		for name, v := range final {
-			cells[name].v = v
+		for i := range cells {
+			cells[i].c.v = cells[i].v
 		}
-		st.transfers[id] = next
+		sh.transfers[id] = next
 	}
-	for _, c := range cells {
-		c.mu.Unlock()
+	for i := range cells {
+		cells[i].c.mu.Unlock()
 	}
-	st.mu.Unlock()
+	sh.mu.Unlock()
 	if err != nil {
 		return ledger.Result{}, err
 	}
@@ -226,26 +274,71 @@ func (g *transferLog) run(ctx context.Context, id string, d decide, changes []le
 	return ledger.Result{Record: next, Applied: true, Balances: after}, nil
 }
 
+// applyChanges is ledger.ApplyChanges over locked cells: it chains the
+// changes to each balance in order, starting from the cell's value, and
+// leaves each cell's final value in cells[i].v. It returns the balance
+// after each change, or the first refusal.
+func applyChanges(changes []ledger.Change, cells []lockedCell) ([]ledger.Int128, error) {
+	if len(changes) == 0 {
+		return nil, nil
+	}
+	after := make([]ledger.Int128, len(changes))
+	for i, ch := range changes {
+		lc := findCell(cells, ch.Balance)
+		next, err := ch.Apply(lc.v)
+		if err != nil {
+			return nil, err
+		}
+		lc.v = next
+		after[i] = next
+	}
+	return after, nil
+}
+
+func findCell(cells []lockedCell, name string) *lockedCell {
+	for i := range cells {
+		if cells[i].name == name {
+			return &cells[i]
+		}
+	}
+	panic("backend/memory: balance " + name + " not locked")
+}
+
 // lockCells locks the balances that changes touch, in name order so that
-// two operations never wait on each other in a cycle. The caller holds
-// st.mu.
-func (g *transferLog) lockCells(changes []ledger.Change) map[string]*cell {
+// two operations never wait on each other in a cycle, and appends them to
+// buf with their current values. The caller holds the shard's mutex.
+func (g *transferLog) lockCells(changes []ledger.Change, buf []lockedCell) []lockedCell {
 	if len(changes) == 0 {
 		return nil
 	}
-	names := make([]string, 0, len(changes))
-	for _, c := range changes {
-		names = append(names, c.Balance)
+	cells := buf
+	for _, ch := range changes {
+		if !hasCell(cells, ch.Balance) {
+			cells = append(cells, lockedCell{name: ch.Balance})
+		}
 	}
-	sort.Strings(names)
-	names = slices.Compact(names)
-	cells := make(map[string]*cell, len(names))
-	for _, n := range names {
-		c := g.st.cellLocked(n)
+	// Insertion sort: there are only a few, and sort.Slice would move
+	// buf to the heap.
+	for i := 1; i < len(cells); i++ {
+		for j := i; j > 0 && cells[j].name < cells[j-1].name; j-- {
+			cells[j], cells[j-1] = cells[j-1], cells[j]
+		}
+	}
+	for i := range cells {
+		c := g.st.cell(cells[i].name)
 		c.mu.Lock()
-		cells[n] = c
+		cells[i].c, cells[i].v = c, c.v
 	}
 	return cells
+}
+
+func hasCell(cells []lockedCell, name string) bool {
+	for i := range cells {
+		if cells[i].name == name {
+			return true
+		}
+	}
+	return false
 }
 
 func (g *transferLog) Create(ctx context.Context, rec ledger.Record, changes ...ledger.Change) (ledger.Result, error) {
@@ -292,9 +385,10 @@ func (g *transferLog) Get(ctx context.Context, id string) (ledger.Record, error)
 	if err := ctx.Err(); err != nil {
 		return ledger.Record{}, err
 	}
-	g.st.mu.Lock()
-	r, ok := g.st.transfers[id]
-	g.st.mu.Unlock()
+	sh := g.st.shard(id)
+	sh.mu.Lock()
+	r, ok := sh.transfers[id]
+	sh.mu.Unlock()
 	if !ok {
 		return ledger.Record{}, fmt.Errorf("backend/memory: transfer %q: %w", id, ledger.ErrTransferNotFound)
 	}
@@ -303,16 +397,18 @@ func (g *transferLog) Get(ctx context.Context, id string) (ledger.Record, error)
 }
 
 func (g *transferLog) GetCached(id string) (ledger.Record, bool) {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	r, ok := g.cache[id]
+	c := g.cacheOf(id)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	r, ok := c.m[id]
 	return r, ok
 }
 
 func (g *transferLog) DropCached(id string) {
-	g.mu.Lock()
-	delete(g.cache, id)
-	g.mu.Unlock()
+	c := g.cacheOf(id)
+	c.mu.Lock()
+	delete(c.m, id)
+	c.mu.Unlock()
 }
 
 func (g *transferLog) GetFulfillment(ctx context.Context, id string) (string, error) {
@@ -332,14 +428,17 @@ func (g *transferLog) Prepared(ctx context.Context) ([]ledger.Record, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	g.st.mu.Lock()
 	var out []ledger.Record
-	for _, r := range g.st.transfers {
-		if r.State == ledger.StatePrepared {
-			out = append(out, r)
+	for i := range g.st.shards {
+		sh := &g.st.shards[i]
+		sh.mu.Lock()
+		for _, r := range sh.transfers {
+			if r.State == ledger.StatePrepared {
+				out = append(out, r)
+			}
 		}
+		sh.mu.Unlock()
 	}
-	g.st.mu.Unlock()
 	sort.Slice(out, func(i, j int) bool { return out[i].Transfer.ID < out[j].Transfer.ID })
 	return out, nil
 }

@@ -98,6 +98,8 @@ type Options struct {
 type Plugin struct {
 	peering Peering
 	rpcURL  string
+	// header is the header of every call, shared read-only.
+	header  http.Header
 	client  *http.Client
 	timeout time.Duration
 	clock   ledger.Clock
@@ -183,6 +185,7 @@ func New(opts Options) (*Plugin, error) {
 		sep = "&"
 	}
 	p.rpcURL = opts.RPCURI + sep + "method="
+	p.header = http.Header{"Content-Type": contentTypeJSON, "Authorization": {"Bearer " + peering.AuthToken}}
 	connectors := opts.Connectors
 	if connectors == nil {
 		connectors = []string{peering.PeerAccount}

@@ -23,6 +23,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 
@@ -46,6 +47,24 @@ type errorBody struct {
 	Message string `json:"message"`
 }
 
+// contentTypeJSON is the Content-Type header value of every call, shared
+// read-only.
+var contentTypeJSON = []string{"application/json"}
+
+// buffers holds the buffers the bodies are read into.
+var buffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+func getBuffer() *bytes.Buffer { return buffers.Get().(*bytes.Buffer) }
+
+// putBuffer returns b to the pool unless it grew large.
+func putBuffer(b *bytes.Buffer) {
+	if b.Cap() > 64<<10 {
+		return
+	}
+	b.Reset()
+	buffers.Put(b)
+}
+
 // call sends one RPC call and returns the raw result. Errors the peer
 // reported are *ledger.PluginError values; transport failures are not.
 func (p *Plugin) call(ctx context.Context, method string, params ...any) (json.RawMessage, error) {
@@ -67,14 +86,23 @@ func (p *Plugin) call(ctx context.Context, method string, params ...any) (json.R
 	if err != nil {
 		return nil, fmt.Errorf("virtual: %s: %w", method, err)
 	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", "Bearer "+p.peering.AuthToken)
+	// The header is the plugin's, shared read-only by every call (a
+	// RoundTripper must not modify a request), unless the client has a
+	// cookie jar, whose cookies http.Client adds to the request's header.
+	if p.client.Jar == nil {
+		req.Header = p.header
+	} else {
+		req.Header = p.header.Clone()
+	}
 	resp, err := p.client.Do(req)
 	if err != nil {
 		return nil, fmt.Errorf("virtual: %s: %w: %w", method, ledger.ErrUnreachable, err)
 	}
 	defer resp.Body.Close()
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBody+1))
+	buf := getBuffer()
+	_, err = buf.ReadFrom(io.LimitReader(resp.Body, maxResponseBody+1))
+	raw := bytes.Clone(buf.Bytes())
+	putBuffer(buf)
 	if err != nil {
 		return nil, fmt.Errorf("virtual: %s: reading reply: %w: %w", method, ledger.ErrUnreachable, err)
 	}
@@ -173,8 +201,7 @@ func serve(w http.ResponseWriter, r *http.Request, find func(prefix string) *Plu
 		writeJSON(w, http.StatusMethodNotAllowed, errorBody{ID: ledger.NameGeneric, Message: "use POST"})
 		return
 	}
-	q := r.URL.Query()
-	prefix := q.Get("prefix")
+	method, prefix := queryParams(r.URL)
 	token, hasToken := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 	if prefix == "" || !hasToken || token == "" {
 		writeJSON(w, http.StatusUnauthorized, errorBody{ID: ledger.NameGeneric, Message: "prefix and bearer token required"})
@@ -189,7 +216,10 @@ func serve(w http.ResponseWriter, r *http.Request, find func(prefix string) *Plu
 		writeJSON(w, http.StatusForbidden, errorBody{ID: ledger.NameGeneric, Message: "invalid token"})
 		return
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxRequestBody))
+	buf := getBuffer()
+	defer putBuffer(buf)
+	_, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, maxRequestBody))
+	body := buf.Bytes()
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
@@ -199,20 +229,22 @@ func serve(w http.ResponseWriter, r *http.Request, find func(prefix string) *Plu
 		writeJSON(w, http.StatusBadRequest, errorBody{ID: ledger.NameInvalidFields, Message: "unreadable request body"})
 		return
 	}
-	var params []json.RawMessage
+	// The parameters alias buf, which goes back to the pool only when this
+	// returns: receive decodes them into values of their own.
+	var params []wireParam
 	if len(bytes.TrimSpace(body)) > 0 {
 		if err := json.Unmarshal(body, &params); err != nil {
 			writeJSON(w, statusError, errorBody{ID: ledger.NameInvalidFields, Message: "body is not a JSON array of parameters"})
 			return
 		}
 	}
-	result, err := p.receive(r.Context(), q.Get("method"), params)
+	result, err := p.receive(r.Context(), method, params)
 	if err != nil {
 		name, msg := ledger.WireError(err)
 		if name == ledger.NameGeneric {
-			p.logger.Error("virtual: rpc call failed", "method", q.Get("method"), "err", err)
+			p.logger.Error("virtual: rpc call failed", "method", method, "err", err)
 		} else {
-			p.logger.Debug("virtual: rpc call refused", "method", q.Get("method"), "err", err)
+			p.logger.Debug("virtual: rpc call refused", "method", method, "err", err)
 		}
 		writeJSON(w, statusError, errorBody{ID: name, Message: msg})
 		return
@@ -220,18 +252,62 @@ func serve(w http.ResponseWriter, r *http.Request, find func(prefix string) *Plu
 	writeJSON(w, http.StatusOK, result)
 }
 
+// jsonTrue is the reply of most calls.
+var jsonTrue = []byte("true")
+
+// queryParams returns the method and prefix parameters of an RPC URL, as
+// u.Query().Get would, without building the map for a plain query (no
+// escapes, no semicolons, a few parameters); anything else goes through
+// u.Query().
+func queryParams(u *url.URL) (method, prefix string) {
+	q := u.RawQuery
+	if strings.ContainsAny(q, "%+;") || strings.Count(q, "&") > 16 {
+		v := u.Query()
+		return v.Get("method"), v.Get("prefix")
+	}
+	var hasMethod, hasPrefix bool
+	for q != "" {
+		var kv string
+		kv, q, _ = strings.Cut(q, "&")
+		k, v, _ := strings.Cut(kv, "=")
+		switch {
+		case k == "method" && !hasMethod:
+			method, hasMethod = v, true
+		case k == "prefix" && !hasPrefix:
+			prefix, hasPrefix = v, true
+		}
+	}
+	return method, prefix
+}
+
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		status, b = http.StatusInternalServerError, []byte(`{"id":"Error","message":"internal error"}`)
+	var b []byte
+	if t, ok := v.(bool); ok && t {
+		b = jsonTrue
+	} else {
+		var err error
+		if b, err = json.Marshal(v); err != nil {
+			status, b = http.StatusInternalServerError, []byte(`{"id":"Error","message":"internal error"}`)
+		}
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	_, _ = w.Write(b)
 }
 
+// wireParam is one parameter of a call: like json.RawMessage, but it
+// refers to the request body instead of copying it.
+type wireParam []byte
+
+// UnmarshalJSON keeps data, which the caller keeps unchanged while the
+// parameter is in use.
+func (w *wireParam) UnmarshalJSON(data []byte) error {
+	*w = data
+	return nil
+}
+
 // param decodes parameter i of a call into v.
-func param(params []json.RawMessage, i int, v any) error {
+func param(params []wireParam, i int, v any) error {
 	if i >= len(params) {
 		return ledger.Errorf(ledger.ErrInvalidFields, "missing parameter %d", i+1)
 	}
@@ -245,7 +321,7 @@ func param(params []json.RawMessage, i int, v any) error {
 }
 
 // receive runs one call of the peer.
-func (p *Plugin) receive(ctx context.Context, method string, params []json.RawMessage) (any, error) {
+func (p *Plugin) receive(ctx context.Context, method string, params []wireParam) (any, error) {
 	if !p.gate.Enter() {
 		return nil, ledger.NewError(ledger.ErrNotConnected, "the plugin is not connected")
 	}
