@@ -17,12 +17,26 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strings"
 	"syscall"
 	"time"
 )
 
+// defaultGCPercent is the GOGC of the process when the environment does
+// not set GOGC. A connector's live heap is small, while every payment
+// allocates tens of kilobytes (HTTP, JSON, PSK crypto), so at the runtime's
+// default of 100 the collector took about a fifth of the CPU under load
+// (two connectors on loopback, 50 payments at a time). 400 collects four
+// times less often, for +10-20 % payments/s and a lower p99, at the cost of
+// a peak heap of up to five times the live heap instead of twice. Set
+// GOGC (or GOMEMLIMIT) to override.
+const defaultGCPercent = 400
+
 func main() {
+	if _, set := os.LookupEnv("GOGC"); !set {
+		debug.SetGCPercent(defaultGCPercent)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := run(ctx, os.Args[1:], os.Environ(), os.Stdout, os.Stderr)
 	stop()
