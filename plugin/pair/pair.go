@@ -117,10 +117,6 @@ var (
 	ErrBadOptions = errors.New("pair: invalid options")
 )
 
-// maxIDLen bounds transfer and message ids: far above the 36 characters of
-// a UUID, low enough to keep a hostile id out of keys and logs.
-const maxIDLen = 256
-
 // link is what the two ends share.
 type link struct {
 	prefix string

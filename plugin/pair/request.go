@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/ilpkit/ilpkit/internal/pluginkit"
 	"github.com/ilpkit/ilpkit/ledger"
 )
 
@@ -67,8 +68,8 @@ func (e *End) SendRequest(ctx context.Context, m ledger.Message) (ledger.Message
 // checkRequest validates a request e is asked to send and fills in its
 // defaults.
 func (e *End) checkRequest(m *ledger.Message) error {
-	if len(m.ID) > maxIDLen {
-		return ledger.Errorf(ledger.ErrInvalidFields, "message id is longer than %d bytes", maxIDLen)
+	if len(m.ID) > pluginkit.MaxIDLen {
+		return ledger.Errorf(ledger.ErrInvalidFields, "message id is longer than %d bytes", pluginkit.MaxIDLen)
 	}
 	if m.ID == "" {
 		m.ID = newID()

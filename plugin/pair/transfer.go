@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/ilpkit/ilpkit/ilp"
 	"github.com/ilpkit/ilpkit/internal/pluginkit"
@@ -43,47 +42,7 @@ func (e *End) record(ctx context.Context, id string) (ledger.Record, bool, error
 // checkOutgoing validates a transfer e is asked to send and fills in its
 // defaults.
 func (e *End) checkOutgoing(t *ledger.Transfer) error {
-	switch {
-	case t.ID == "":
-		return ledger.NewError(ledger.ErrInvalidFields, "transfer has no id")
-	case len(t.ID) > maxIDLen:
-		return ledger.Errorf(ledger.ErrInvalidFields, "transfer id is longer than %d bytes", maxIDLen)
-	}
-	if t.Ledger == "" {
-		t.Ledger = e.l.prefix
-	} else if t.Ledger != e.l.prefix {
-		return ledger.Errorf(ledger.ErrInvalidFields, "ledger %q is not %q", t.Ledger, e.l.prefix)
-	}
-	if t.From == "" {
-		t.From = e.account
-	} else if t.From != e.account {
-		return ledger.Errorf(ledger.ErrInvalidFields, "from %q is not this account", t.From)
-	}
-	if t.To != e.peerAccount {
-		if t.To != "" && len(t.To) > len(e.l.prefix) && t.To[:len(e.l.prefix)] == e.l.prefix && ilp.ValidateAddress(t.To) == nil {
-			return ledger.Errorf(ledger.ErrAccountNotFound, "no account %q on this trustline", t.To)
-		}
-		return ledger.Errorf(ledger.ErrInvalidFields, "to %q is not the peer account", t.To)
-	}
-	if t.ExecutionCondition != "" {
-		if _, ok := pluginkit.ParseCondition(t.ExecutionCondition); !ok {
-			return ledger.NewError(ledger.ErrInvalidFields, "executionCondition is not 32 bytes of base64url")
-		}
-		if t.ExpiresAt.IsZero() {
-			return ledger.NewError(ledger.ErrInvalidFields, "a conditional transfer needs expiresAt")
-		}
-	} else if !t.ExpiresAt.IsZero() {
-		return ledger.NewError(ledger.ErrInvalidFields, "expiresAt without executionCondition")
-	}
-	if len(t.Custom) > 0 && !ledger.IsJSONObject(t.Custom) {
-		return ledger.NewError(ledger.ErrInvalidFields, "custom is not a JSON object")
-	}
-	if len(t.NoteToSelf) > 0 && !ledger.IsJSONObject(t.NoteToSelf) {
-		return ledger.NewError(ledger.ErrInvalidFields, "noteToSelf is not a JSON object")
-	}
-	// 2017 peers and stores keep milliseconds.
-	t.ExpiresAt = t.ExpiresAt.Truncate(time.Millisecond)
-	return nil
+	return pluginkit.CheckTransfer(t, e.l.prefix, e.account, e.peerAccount)
 }
 
 // SendTransfer sends a transfer to the other end (see ledger.Plugin). The

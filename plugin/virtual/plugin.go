@@ -52,9 +52,6 @@ import (
 // ilp-plugin-virtual 16.
 const DefaultTimeout = 2000 * time.Millisecond
 
-// maxIDLen bounds transfer and message ids.
-const maxIDLen = 256
-
 // ErrBadOptions is returned by New for incomplete or inconsistent options.
 var ErrBadOptions = errors.New("virtual: invalid options")
 

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/ilpkit/ilpkit/ilp"
 	"github.com/ilpkit/ilpkit/internal/pluginkit"
@@ -15,48 +14,7 @@ import (
 // checkTransfer validates a transfer between the two accounts and fills in
 // its defaults; from and to are the expected sender and receiver.
 func (p *Plugin) checkTransfer(t *ledger.Transfer, from, to string) error {
-	switch {
-	case t.ID == "":
-		return ledger.NewError(ledger.ErrInvalidFields, "transfer has no id")
-	case len(t.ID) > maxIDLen:
-		return ledger.Errorf(ledger.ErrInvalidFields, "transfer id is longer than %d bytes", maxIDLen)
-	}
-	prefix := p.peering.Prefix
-	if t.Ledger == "" {
-		t.Ledger = prefix
-	} else if t.Ledger != prefix {
-		return ledger.Errorf(ledger.ErrInvalidFields, "ledger %q is not %q", t.Ledger, prefix)
-	}
-	if t.From == "" {
-		t.From = from
-	} else if t.From != from {
-		return ledger.Errorf(ledger.ErrInvalidFields, "from %q is not the sending account", t.From)
-	}
-	if t.To != to {
-		if len(t.To) > len(prefix) && t.To[:len(prefix)] == prefix && ilp.ValidateAddress(t.To) == nil {
-			return ledger.Errorf(ledger.ErrAccountNotFound, "no account %q on this peering", t.To)
-		}
-		return ledger.Errorf(ledger.ErrInvalidFields, "to %q is not the receiving account", t.To)
-	}
-	if t.ExecutionCondition != "" {
-		if _, ok := pluginkit.ParseCondition(t.ExecutionCondition); !ok {
-			return ledger.NewError(ledger.ErrInvalidFields, "executionCondition is not 32 bytes of base64url")
-		}
-		if t.ExpiresAt.IsZero() {
-			return ledger.NewError(ledger.ErrInvalidFields, "a conditional transfer needs expiresAt")
-		}
-	} else if !t.ExpiresAt.IsZero() {
-		return ledger.NewError(ledger.ErrInvalidFields, "expiresAt without executionCondition")
-	}
-	if len(t.Custom) > 0 && !ledger.IsJSONObject(t.Custom) {
-		return ledger.NewError(ledger.ErrInvalidFields, "custom is not a JSON object")
-	}
-	if len(t.NoteToSelf) > 0 && !ledger.IsJSONObject(t.NoteToSelf) {
-		return ledger.NewError(ledger.ErrInvalidFields, "noteToSelf is not a JSON object")
-	}
-	// The wire and the 2.x store keep milliseconds.
-	t.ExpiresAt = t.ExpiresAt.Truncate(time.Millisecond)
-	return nil
+	return pluginkit.CheckTransfer(t, p.peering.Prefix, from, to)
 }
 
 // refusal turns a backend's refusal to record a transfer into the LPI
@@ -593,8 +551,8 @@ func (p *Plugin) runHandler(ctx context.Context, h ledger.RequestHandler, m ledg
 // checkMessage validates a message between the two accounts and fills in
 // its defaults.
 func (p *Plugin) checkMessage(m *ledger.Message, from, to string) error {
-	if len(m.ID) > maxIDLen {
-		return ledger.Errorf(ledger.ErrInvalidFields, "message id is longer than %d bytes", maxIDLen)
+	if len(m.ID) > pluginkit.MaxIDLen {
+		return ledger.Errorf(ledger.ErrInvalidFields, "message id is longer than %d bytes", pluginkit.MaxIDLen)
 	}
 	if m.ID == "" {
 		m.ID = newID()
