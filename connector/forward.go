@@ -279,19 +279,25 @@ func (c *Connector) passFulfillment(ctx context.Context, t ledger.Transfer, f il
 	if n.SourceExpiresAt != "" {
 		deadline, _ = ledger.ParseTime(n.SourceExpiresAt)
 	}
+	c.fulfillSource(ctx, src, n.SourceID, deadline, f)
+}
+
+// fulfillSource fulfills the source transfer id on src with f, retrying
+// until the source transfer expires (deadline; zero means no deadline).
+func (c *Connector) fulfillSource(ctx context.Context, src *entry, id string, deadline time.Time, f ilp.Fulfillment) {
 	wait := fulfillRetryMin
 	for {
-		err := src.plugin.FulfillCondition(ctx, n.SourceID, f)
+		err := src.plugin.FulfillCondition(ctx, id, f)
 		if err == nil {
 			return
 		}
 		if permanent(err) || ctx.Err() != nil {
-			c.log.Warn("passing fulfillment back failed", "ledger", src.prefix, "transfer", n.SourceID, "err", err)
+			c.log.Warn("passing fulfillment back failed", "ledger", src.prefix, "transfer", id, "err", err)
 			return
 		}
 		now := c.clock.Now()
 		if !deadline.IsZero() && !now.Add(wait).Before(deadline) {
-			c.log.Warn("gave up passing fulfillment back: source transfer expires", "ledger", src.prefix, "transfer", n.SourceID, "err", err)
+			c.log.Warn("gave up passing fulfillment back: source transfer expires", "ledger", src.prefix, "transfer", id, "err", err)
 			return
 		}
 		if !c.sleep(ctx, wait) {
