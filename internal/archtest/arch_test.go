@@ -29,6 +29,8 @@ var rules = []rule{
 	{"ledger/plugintest", []string{"ilp", "ledger"}},
 	{"psk", []string{"ilp"}},
 	{"routing", []string{"ilp", "curve"}},
+	{"webfinger", nil},
+	{"spsp", []string{"ilp", "psk", "webfinger"}},
 	{"backend/...", []string{"ilp", "ledger", "internal/..."}},
 	{"plugin/...", []string{"ilp", "curve", "ledger", "psk", "backend/kv", "internal/..."}},
 	{"connector", []string{"ilp", "curve", "routing", "ledger", "internal/..."}},
