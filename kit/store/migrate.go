@@ -68,6 +68,37 @@ CREATE TABLE kit_invites (
 	claimed_by BIGINT REFERENCES kit_users (id) ON DELETE SET NULL,
 	claimed_at BIGINT
 )`},
+	{2, "payments and quotes", `
+CREATE TABLE kit_payments (
+	id                  TEXT PRIMARY KEY,
+	user_id             BIGINT NOT NULL REFERENCES kit_users (id) ON DELETE CASCADE,
+	direction           TEXT NOT NULL CHECK (direction IN ('outgoing', 'incoming')),
+	transfer_id         TEXT NOT NULL,
+	counterparty        TEXT NOT NULL,
+	counterparty_name   TEXT NOT NULL DEFAULT '',
+	counterparty_image  TEXT NOT NULL DEFAULT '',
+	source_amount       BIGINT NOT NULL CHECK (source_amount >= 0),
+	destination_amount  BIGINT NOT NULL CHECK (destination_amount >= 0),
+	destination_code    TEXT NOT NULL DEFAULT '',
+	destination_scale   INTEGER NOT NULL DEFAULT 0,
+	message             TEXT NOT NULL DEFAULT '',
+	state               TEXT NOT NULL CHECK (state IN ('pending', 'success', 'failed')),
+	error               TEXT NOT NULL DEFAULT '',
+	request_hash        TEXT NOT NULL DEFAULT '',
+	created_at          BIGINT NOT NULL,
+	completed_at        BIGINT
+);
+CREATE UNIQUE INDEX kit_payments_transfer ON kit_payments (direction, transfer_id);
+CREATE INDEX kit_payments_user ON kit_payments (user_id, created_at DESC, id DESC);
+CREATE INDEX kit_payments_pending ON kit_payments (state) WHERE state = 'pending';
+CREATE TABLE kit_quotes (
+	id                  TEXT PRIMARY KEY,
+	user_id             BIGINT NOT NULL REFERENCES kit_users (id) ON DELETE CASCADE,
+	body                TEXT NOT NULL,
+	created_at          BIGINT NOT NULL,
+	expires_at          BIGINT NOT NULL
+);
+CREATE INDEX kit_quotes_expiry ON kit_quotes (expires_at)`},
 }
 
 func (s *Store) render(sql string) string {

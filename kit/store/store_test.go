@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -240,6 +241,84 @@ func TestSessionsTokensInvites(t *testing.T) {
 		}
 		if all, _ := s.Invites(ctx); len(all) != 0 {
 			t.Errorf("%+v", all)
+		}
+	})
+}
+
+func TestPayments(t *testing.T) {
+	each(t, func(t *testing.T, dsn string) {
+		ctx := context.Background()
+		s := open(t, dsn)
+		u, err := s.CreateUser(ctx, store.User{Username: "alice", PasswordHash: "h"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		base := time.UnixMilli(1_700_000_000_000)
+		for i := 0; i < 5; i++ {
+			p := store.Payment{ID: string(rune('a' + i)), UserID: u.ID, Direction: "outgoing", TransferID: "t" + string(rune('a'+i)),
+				Counterparty: "bob@example", SourceAmount: int64(100 * (i + 1)), DestinationAmount: 99, State: store.PaymentPending,
+				CreatedAt: base.Add(time.Duration(i/2) * time.Second)}
+			got, inserted, err := s.InsertPayment(ctx, p)
+			if err != nil || !inserted || got.ID != p.ID {
+				t.Fatalf("insert %d: %+v %v %v", i, got, inserted, err)
+			}
+		}
+		// The same id again, or the same transfer under another id: the
+		// stored row, not inserted.
+		again, inserted, err := s.InsertPayment(ctx, store.Payment{ID: "a", UserID: u.ID, Direction: "outgoing", TransferID: "other", State: store.PaymentPending})
+		if err != nil || inserted || again.TransferID != "ta" {
+			t.Errorf("same id: %+v %v %v", again, inserted, err)
+		}
+		again, inserted, err = s.InsertPayment(ctx, store.Payment{ID: "z", UserID: u.ID, Direction: "outgoing", TransferID: "tb", State: store.PaymentPending})
+		if err != nil || inserted || again.ID != "b" {
+			t.Errorf("same transfer: %+v %v %v", again, inserted, err)
+		}
+		if ok, err := s.FinishPayment(ctx, "a", store.PaymentSuccess, ""); err != nil || !ok {
+			t.Fatal(ok, err)
+		}
+		if ok, _ := s.FinishPayment(ctx, "a", store.PaymentFailed, "late"); ok {
+			t.Error("a finished payment finished again")
+		}
+		pending, _ := s.PendingPayments(ctx)
+		if len(pending) != 4 {
+			t.Errorf("%d pending", len(pending))
+		}
+		// Pages of two, newest first: e; d c; b a (c and d share a time).
+		var ids []string
+		var cur store.Cursor
+		for {
+			page, err := s.Payments(ctx, u.ID, cur, 2)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, p := range page {
+				ids = append(ids, p.ID)
+			}
+			if len(page) < 2 {
+				break
+			}
+			last := page[len(page)-1]
+			cur = store.Cursor{CreatedAt: last.CreatedAt, ID: last.ID}
+		}
+		if got := strings.Join(ids, ""); got != "edcba" {
+			t.Errorf("history order %q", got)
+		}
+		st, err := s.Stats(ctx, u.ID)
+		if err != nil || len(st) != 1 || st[0].SentCount != 1 || st[0].Sent != 100 {
+			t.Errorf("stats %+v %v", st, err)
+		}
+		q := store.StoredQuote{ID: "q1", UserID: u.ID, Body: []byte(`{"x":1}`), ExpiresAt: base}
+		if err := s.InsertQuote(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := s.Quote(ctx, u.ID, "q1"); err != nil || string(got.Body) != `{"x":1}` {
+			t.Errorf("%+v %v", got, err)
+		}
+		if _, err := s.Quote(ctx, u.ID+1, "q1"); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("another user's quote: %v", err)
+		}
+		if n, err := s.PruneQuotes(ctx, base.Add(time.Second)); err != nil || n != 1 {
+			t.Errorf("pruned %d %v", n, err)
 		}
 	})
 }
