@@ -10,8 +10,9 @@ all: build
 build:
 	$(GO) build -o bin/ilpkit ./cmd/ilpkit
 
+# Runs the kit on the embedded SQLite database in ./data (http://localhost:3010).
 run:
-	$(GO) run ./cmd/ilpkit $(ARGS)
+	$(GO) run ./cmd/ilpkit serve $(ARGS)
 
 # The whole suite: formatting, vet, and every test under the race detector.
 # scripts/with-pg runs the tests beside a throwaway PostgreSQL cluster (unix

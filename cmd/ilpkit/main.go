@@ -1,6 +1,6 @@
 // Command ilpkit is the ILP Kit binary: an Interledger wallet and connector
-// for a community. For now it carries the inspection tools (packet, curve);
-// the server (serve) arrives with the kit itself.
+// for a community. "ilpkit serve" runs the kit; the other commands are
+// tools (packet, curve).
 package main
 
 import (
@@ -34,6 +34,7 @@ Usage:
   ilpkit <command> [arguments]
 
 Commands:
+  serve            run the kit (see "ilpkit serve --help")
   version          print the version
   packet decode    decode an ILP packet (hex, base64 or base64url) to JSON
   packet encode    encode the JSON that "packet decode" prints back to hex
@@ -53,6 +54,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		fmt.Fprintf(stdout, "ilpkit %s\n", version)
 	case "help", "--help", "-h":
 		fmt.Fprintf(stdout, usage, version)
+	case "serve":
+		err = runServe(ctx, args[1:], os.Getenv, stdout, stderr)
 	case "packet":
 		err = runPacket(ctx, args[1:], stdin, stdout)
 	case "curve":

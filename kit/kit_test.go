@@ -1,0 +1,156 @@
+package kit_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/ilpkit/ilpkit/internal/pgtest"
+	"github.com/ilpkit/ilpkit/kit"
+	"github.com/ilpkit/ilpkit/plugin/virtual"
+)
+
+func TestMain(m *testing.M) { os.Exit(pgtest.Run(m)) }
+
+func open(t *testing.T, cfg kit.Config) *kit.Kit {
+	t.Helper()
+	k, err := kit.Open(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = k.Close(context.Background()) })
+	return k
+}
+
+// TestZeroConfig: a kit opened with nothing but a database chooses its
+// prefix, secret and admin password once and keeps them across restarts.
+func TestZeroConfig(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "kit.db")
+	k := open(t, kit.Config{DBURI: db})
+	prefix, peer, pw := k.Prefix(), k.PeeringSecret(), k.GeneratedAdminPassword()
+	if !strings.HasPrefix(prefix, "private.ilpkit.") || strings.HasPrefix(prefix, "peer.") {
+		t.Errorf("prefix %q", prefix)
+	}
+	if len(pw) < 16 {
+		t.Errorf("admin password %q", pw)
+	}
+	if _, err := virtual.NewIdentity(peer); err != nil {
+		t.Errorf("peering secret %q: %v", peer, err)
+	}
+	ctx := context.Background()
+	if _, err := k.Authenticate(ctx, "admin", pw); err != nil {
+		t.Fatalf("admin with the generated password: %v", err)
+	}
+	if err := k.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	k2 := open(t, kit.Config{DBURI: db})
+	if k2.Prefix() != prefix || k2.PeeringSecret() != peer {
+		t.Errorf("identity changed: %s %s", k2.Prefix(), k2.PeeringSecret())
+	}
+	if k2.GeneratedAdminPassword() != "" {
+		t.Error("the admin password was generated again")
+	}
+	if _, err := k2.Authenticate(ctx, "admin", pw); err != nil {
+		t.Errorf("admin after restart: %v", err)
+	}
+}
+
+// TestSecretDerivation: with API_SECRET given, the peering secret is the one
+// ILP Kit 2.x derived (base64 of HMAC-SHA256(secret, "CONNECTOR_ED25519")),
+// so a 2.x kit keeps its peering identity.
+func TestSecretDerivation(t *testing.T) {
+	k := open(t, kit.Config{DBURI: filepath.Join(t.TempDir(), "kit.db"), Secret: "secret", Prefix: "test.red."})
+	// node -e "console.log(require('crypto').createHmac('sha256','secret').update('CONNECTOR_ED25519').digest('base64'))"
+	const want = "PiIcnzULUtjb6fIeTmDXj52jJk1+qkOCkk2C35Q+15Y="
+	if got := k.PeeringSecret(); got != want {
+		t.Errorf("peering secret %s, want %s", got, want)
+	}
+	if k.Prefix() != "test.red." {
+		t.Errorf("prefix %s", k.Prefix())
+	}
+	if _, err := kit.Open(context.Background(), kit.Config{DBURI: filepath.Join(t.TempDir(), "x.db"), Prefix: "peer.x."}); err == nil {
+		t.Error("a peer. prefix was accepted")
+	}
+}
+
+func TestRegistration(t *testing.T) {
+	ctx := context.Background()
+	k := open(t, kit.Config{DBURI: filepath.Join(t.TempDir(), "kit.db"), AdminPass: "admin-password"})
+	if _, err := k.Register(ctx, kit.NewUser{Username: "alice", Password: "alice-password"}); !errors.Is(err, kit.ErrRegistrationOff) {
+		t.Errorf("closed registration: %v", err)
+	}
+	if _, err := k.Store().CreateInvite(ctx, "code-1", 222); err != nil {
+		t.Fatal(err)
+	}
+	for _, bad := range []kit.NewUser{
+		{Username: "a", Password: "alice-password", InviteCode: "code-1"},
+		{Username: "Alice", Password: "alice-password", InviteCode: "code-1"},
+		{Username: "al--ice", Password: "alice-password", InviteCode: "code-1"},
+		{Username: "connector", Password: "alice-password", InviteCode: "code-1"},
+		{Username: "alice", Password: "short", InviteCode: "code-1"},
+		{Username: "alice", Password: "alice-password", InviteCode: "nope"},
+		{Username: "admin", Password: "alice-password", InviteCode: "code-1"},
+	} {
+		if _, err := k.Register(ctx, bad); err == nil {
+			t.Errorf("%+v registered", bad)
+		}
+	}
+	if inv, _ := k.Store().Invite(ctx, "code-1"); inv.ClaimedAt != nil {
+		t.Fatal("a refused registration claimed the invite")
+	}
+	u, err := k.Register(ctx, kit.NewUser{Username: "alice", Password: "alice-password", InviteCode: "code-1", Name: "Alice"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, err := k.Balance(ctx, "alice"); err != nil || b.String() != "222" {
+		t.Errorf("alice's balance after the invite: %s %v", b, err)
+	}
+	if _, err := k.Register(ctx, kit.NewUser{Username: "bob", Password: "bob-password", InviteCode: "code-1"}); !errors.Is(err, kit.ErrInvalidInvite) {
+		t.Errorf("second use of an invite: %v", err)
+	}
+	if _, err := k.Authenticate(ctx, "alice", "wrong-password"); !errors.Is(err, kit.ErrWrongCredentials) {
+		t.Errorf("wrong password: %v", err)
+	}
+	if _, err := k.Authenticate(ctx, "nobody", "alice-password"); !errors.Is(err, kit.ErrWrongCredentials) {
+		t.Errorf("unknown user: %v", err)
+	}
+	if err := k.ChangePassword(ctx, u.ID, "wrong-password", "new-password-1"); !errors.Is(err, kit.ErrWrongCredentials) {
+		t.Errorf("change with a wrong password: %v", err)
+	}
+	if err := k.ChangePassword(ctx, u.ID, "alice-password", "new-password-1"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := k.Authenticate(ctx, "alice", "new-password-1"); err != nil {
+		t.Errorf("new password: %v", err)
+	}
+	if _, err := k.Authenticate(ctx, "alice", "alice-password"); !errors.Is(err, kit.ErrWrongCredentials) {
+		t.Errorf("old password still works: %v", err)
+	}
+	// The sum of the kit's ledger is zero: the invite came from the issuer.
+	tot, err := k.Server().Totals(ctx)
+	if err != nil || tot.Check() != nil {
+		t.Errorf("totals %+v %v", tot, err)
+	}
+}
+
+// TestPostgres: the kit on PostgreSQL, opened by two processes' worth of
+// Opens in turn, keeps one identity.
+func TestPostgres(t *testing.T) {
+	dsn := pgtest.DSN(t)
+	k := open(t, kit.Config{DBURI: dsn, AdminPass: "admin-password"})
+	prefix := k.Prefix()
+	if err := k.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	k2 := open(t, kit.Config{DBURI: dsn})
+	if k2.Prefix() != prefix {
+		t.Errorf("prefix %s then %s", prefix, k2.Prefix())
+	}
+	if _, err := k2.Authenticate(context.Background(), "admin", "admin-password"); err != nil {
+		t.Error(err)
+	}
+}
