@@ -78,6 +78,11 @@ type Config struct {
 	// HTTPClient makes the kit's outgoing requests; nil: a client with
 	// timeouts.
 	HTTPClient *http.Client
+	// BroadcastInterval and RouteExpiry tune the connector's route
+	// broadcasts (CONNECTOR_ROUTE_BROADCAST_INTERVAL, CONNECTOR_ROUTE_EXPIRY);
+	// zero: the 2017 defaults, 30 s and 45 s.
+	BroadcastInterval time.Duration
+	RouteExpiry       time.Duration
 	// Clock and Logger are injected; nil: the system clock, discard.
 	Clock  ledger.Clock
 	Logger *slog.Logger
@@ -105,6 +110,7 @@ type Kit struct {
 
 	httpClient *http.Client
 	hub        hub
+	peers      peers
 	unsub      func()
 
 	viewMu sync.Mutex
@@ -157,6 +163,7 @@ func Open(ctx context.Context, cfg Config) (*Kit, error) {
 	}
 	k := &Kit{cfg: cfg, log: cfg.Logger, clock: cfg.Clock, random: cfg.Random, hasher: newHasher(),
 		done: make(chan struct{}), closing: make(chan struct{}), httpClient: cfg.HTTPClient}
+	k.peers.mux = virtual.NewMux()
 	if k.httpClient == nil {
 		k.httpClient = &http.Client{Timeout: 15 * time.Second}
 	}
@@ -205,16 +212,21 @@ func Open(ctx context.Context, cfg Config) (*Kit, error) {
 		return nil, fmt.Errorf("kit: %w", err)
 	}
 	k.conn, err = connector.New(connector.Config{
-		Secret:      k.derive("CONNECTOR_SECRET"),
-		MaxHoldTime: cfg.MaxHoldTime,
-		Clock:       cfg.Clock,
-		Logger:      cfg.Logger.With("component", "connector"),
+		Secret:            k.derive("CONNECTOR_SECRET"),
+		MaxHoldTime:       cfg.MaxHoldTime,
+		BroadcastInterval: cfg.BroadcastInterval,
+		RouteExpiry:       cfg.RouteExpiry,
+		Clock:             cfg.Clock,
+		Logger:            cfg.Logger.With("component", "connector"),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("kit: %w", err)
 	}
 	if err := k.conn.AddPlugin(ctx, k.issuer, connector.PluginOptions{}); err != nil {
 		return nil, fmt.Errorf("kit: %w", err)
+	}
+	if err := k.loadPeers(ctx); err != nil {
+		return nil, err
 	}
 	if _, err := k.conn.Recover(ctx); err != nil {
 		k.log.Warn("recovering payments", "err", err)
@@ -253,6 +265,7 @@ func (k *Kit) Close(ctx context.Context) error {
 		<-k.done
 	}
 	if k.conn != nil {
+		k.closePeers(ctx)
 		k.conn.Close()
 	}
 	k.closeViews(ctx)

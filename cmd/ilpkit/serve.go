@@ -43,6 +43,9 @@ var serveSettings = []setting{
 	{"admin-pass", "API_LEDGER_ADMIN_PASS", "", "password of the admin when it is created (default: generated and printed once)", []string{"LEDGER_ADMIN_PASS"}},
 	{"registration", "API_REGISTRATION", "false", "let anyone register (otherwise an invite code is needed)", nil},
 	{"max-hold-time", "CONNECTOR_MAX_HOLD_TIME", "100", "longest time, in seconds, a payment may hold money", nil},
+	{"allow-http-peers", "ILPKIT_ALLOW_HTTP_PEERS", "false", "look other kits up over plain HTTP (only for tests on loopback)", nil},
+	{"route-broadcast-interval", "CONNECTOR_ROUTE_BROADCAST_INTERVAL", "30000", "milliseconds between route broadcasts to peers", nil},
+	{"route-expiry", "CONNECTOR_ROUTE_EXPIRY", "45000", "milliseconds a peer's routes live without a broadcast", nil},
 	{"title", "CLIENT_TITLE", "ILP Kit", "name of the kit shown to users and peers", nil},
 	{"log-level", "LOG_LEVEL", "info", "debug, info, warn or error", []string{"CONNECTOR_LOG_LEVEL"}},
 	{"log-format", "LOG_FORMAT", "json", "json or text", nil},
@@ -167,6 +170,23 @@ func loadServeConfig(args []string, getenv func(string) string, stdout, stderr i
 		return c, fmt.Errorf("%w: CONNECTOR_MAX_HOLD_TIME must be a number of seconds", errUsage)
 	}
 	k.MaxHoldTime = time.Duration(hold * float64(time.Second))
+	if k.AllowHTTPPeers, err = boolSetting(v("allow-http-peers"), false, "ILPKIT_ALLOW_HTTP_PEERS"); err != nil {
+		return c, err
+	}
+	for _, d := range []struct {
+		name string
+		dst  *time.Duration
+		env  string
+	}{{"route-broadcast-interval", &k.BroadcastInterval, "CONNECTOR_ROUTE_BROADCAST_INTERVAL"}, {"route-expiry", &k.RouteExpiry, "CONNECTOR_ROUTE_EXPIRY"}} {
+		ms, err := strconv.ParseUint(v(d.name), 10, 32)
+		if err != nil || ms == 0 {
+			return c, fmt.Errorf("%w: %s must be a positive number of milliseconds", errUsage, d.env)
+		}
+		*d.dst = time.Duration(ms) * time.Millisecond
+	}
+	if k.RouteExpiry <= k.BroadcastInterval {
+		return c, fmt.Errorf("%w: CONNECTOR_ROUTE_EXPIRY must exceed CONNECTOR_ROUTE_BROADCAST_INTERVAL", errUsage)
+	}
 	k.Logger = c.log
 	c.listen = net.JoinHostPort(v("bind"), strconv.Itoa(k.Port))
 	c.title = v("title")

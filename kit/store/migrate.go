@@ -99,6 +99,19 @@ CREATE TABLE kit_quotes (
 	expires_at          BIGINT NOT NULL
 );
 CREATE INDEX kit_quotes_expiry ON kit_quotes (expires_at)`},
+	{3, "peers", `
+CREATE TABLE kit_peers (
+	id             TEXT PRIMARY KEY,
+	hostname       TEXT NOT NULL UNIQUE,
+	public_key     TEXT NOT NULL,
+	rpc_uri        TEXT NOT NULL,
+	prefix         TEXT NOT NULL UNIQUE,
+	currency_code  TEXT NOT NULL,
+	currency_scale INTEGER NOT NULL,
+	max_balance    BIGINT NOT NULL CHECK (max_balance >= 0),
+	created_at     BIGINT NOT NULL,
+	updated_at     BIGINT NOT NULL
+)`},
 }
 
 func (s *Store) render(sql string) string {
