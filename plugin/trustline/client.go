@@ -75,7 +75,8 @@ type ClientConfig struct {
 // unless the token is refused) and reads Info and Account from get_info.
 // When the connection drops the client emits EventDisconnect, reconnects
 // with exponential backoff and jitter, and emits EventConnect when it is
-// back. Calls in flight when it drops fail with an UnreachableError; calls
+// back (a refused token is retried too, with the same backoff, until
+// Disconnect). Calls in flight when it drops fail with an UnreachableError; calls
 // made while it is reconnecting fail at once with an error matching
 // ledger.ErrNotConnected (IsConnected reports false meanwhile): a caller
 // that wants to wait retries.

@@ -476,3 +476,49 @@ func TestInFlightCallFailsOnDrop(t *testing.T) {
 		t.Fatalf("Balance after reconnecting: %v", err)
 	}
 }
+
+// TestRepushOnConnect checks that a client that was away gets the
+// transfers prepared to it meanwhile, once, and can fulfill them.
+func TestRepushOnConnect(t *testing.T) {
+	k := newWireKit(t, nil, &trustline.Limits{}, trustline.HandlerOptions{}, "bob")
+	ctx := context.Background()
+	issuer := k.view(t, trustline.DefaultIssuer)
+	var f ilp.Fulfillment
+	f[5] = 5
+	tr := ledger.Transfer{ID: "away", To: "test1.wire.bob", Amount: 7, ExecutionCondition: ilp.ConditionOf(f).String(),
+		ExpiresAt: time.Now().Add(time.Minute), NoteToSelf: json.RawMessage(`{"issuer":"secret"}`)}
+	if err := issuer.SendTransfer(ctx, tr); err != nil {
+		t.Fatal(err)
+	}
+	bob := k.client(t, "bob", nil)
+	ev := &events{}
+	bob.Subscribe(ev.handle)
+	if err := bob.Connect(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer bob.Disconnect(ctx)
+	waitFor(t, "the re-pushed incoming_prepare", func() bool { return ev.count(ledger.EventIncomingPrepare, "away") == 1 })
+	ev.mu.Lock()
+	first := ev.all[0]
+	var got ledger.Event
+	for _, e := range ev.all {
+		if e.Kind == ledger.EventIncomingPrepare {
+			got = e
+		}
+	}
+	ev.mu.Unlock()
+	if first.Kind != ledger.EventConnect {
+		t.Fatalf("first event %s, want connect", first.Kind)
+	}
+	if !got.Transfer.SameAs(ledger.Transfer{ID: "away", Ledger: "test1.wire.", From: "test1.wire." + trustline.DefaultIssuer, To: "test1.wire.bob",
+		Amount: 7, ExecutionCondition: tr.ExecutionCondition, ExpiresAt: tr.ExpiresAt}) || len(got.Transfer.NoteToSelf) != 0 {
+		t.Fatalf("re-pushed transfer %+v", got.Transfer)
+	}
+	if err := bob.FulfillCondition(ctx, "away", f); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "incoming_fulfill", func() bool { return ev.count(ledger.EventIncomingFulfill, "away") == 1 })
+	if got := k.balance(t, "bob"); got != ledger.Int128FromInt64(7) {
+		t.Fatalf("bob's balance %s", got)
+	}
+}

@@ -38,46 +38,6 @@ func (m tokenMap) VerifyToken(_ context.Context, token string) (string, error) {
 
 func tokenOf(name string) string { return "token-" + name }
 
-// listingAccounts gives the Handler the Server's views, adding
-// PreparedIncoming (read from the backend) to views that lack it, so the
-// re-push on reconnection is exercised.
-type listingAccounts struct {
-	s   *trustline.Server
-	log ledger.TransferLog
-}
-
-func (a listingAccounts) Plugin(name string) (ledger.Plugin, error) {
-	v, err := a.s.Plugin(name)
-	if err != nil {
-		return nil, err
-	}
-	if _, ok := v.(trustline.PreparedLister); ok {
-		return v, nil
-	}
-	return listingView{Plugin: v, log: a.log}, nil
-}
-
-type listingView struct {
-	ledger.Plugin
-	log ledger.TransferLog
-}
-
-func (v listingView) PreparedIncoming(ctx context.Context) ([]ledger.Transfer, error) {
-	recs, err := v.log.Prepared(ctx)
-	if err != nil {
-		return nil, err
-	}
-	var out []ledger.Transfer
-	for _, r := range recs {
-		if r.Transfer.To == v.Account() {
-			t := r.Transfer
-			t.NoteToSelf = nil
-			out = append(out, t)
-		}
-	}
-	return out, nil
-}
-
 // wireKit is a Server on the memory backend behind a Handler on a real
 // HTTP server on loopback.
 type wireKit struct {
@@ -113,7 +73,14 @@ func newWireKit(tb testing.TB, clock ledger.Clock, limits *trustline.Limits, opt
 		tokens[tokenOf(u)] = u
 	}
 	k := &wireKit{srv: srv, clock: clock}
-	k.h = trustline.NewHandler(listingAccounts{s: srv, log: backend.TransferLog()}, tokens, opts)
+	v, err := srv.Plugin(users[0])
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if _, ok := v.(trustline.PreparedLister); !ok {
+		tb.Fatal("the Server's views do not list their prepared incoming transfers: no re-push on reconnection")
+	}
+	k.h = trustline.NewHandler(srv, tokens, opts)
 	mux := http.NewServeMux()
 	mux.Handle(wireBase+"/", k.h)
 	k.hs = httptest.NewUnstartedServer(mux)

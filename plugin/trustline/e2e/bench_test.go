@@ -4,6 +4,9 @@ import (
 	"context"
 	"crypto/sha256"
 	"fmt"
+	"io"
+	"net/http"
+	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -66,6 +69,25 @@ func BenchmarkWebSocketPayments(b *testing.B) {
 		}))
 	}
 
+	// TRUSTLINE_E2E_PROFILE=<file> writes a CPU profile of the kit
+	// process taken during the run.
+	if file := os.Getenv("TRUSTLINE_E2E_PROFILE"); file != "" {
+		go func() {
+			resp, err := http.Get("http://" + k.addr + "/debug/pprof/profile?seconds=3")
+			if err != nil {
+				b.Log(err)
+				return
+			}
+			defer resp.Body.Close()
+			f, err := os.Create(file)
+			if err != nil {
+				b.Log(err)
+				return
+			}
+			defer f.Close()
+			_, _ = io.Copy(f, resp.Body)
+		}()
+	}
 	var next atomic.Int64
 	lat := make([][]time.Duration, clients*inFlight)
 	b.ResetTimer()

@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"os/signal"
 	"strings"
@@ -174,6 +175,7 @@ func runKit() error {
 	if _, err := conn.Recover(ctx); err != nil {
 		return err
 	}
+	mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
 	mux.HandleFunc("GET /debug/totals", func(w http.ResponseWriter, r *http.Request) {
 		out := map[string]totals{}
 		for kit, srv := range servers {
