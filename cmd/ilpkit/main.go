@@ -35,6 +35,7 @@ Usage:
 
 Commands:
   serve            run the kit (see "ilpkit serve --help")
+  client           use a kit as one of its users: balance, quote, pay, listen
   version          print the version
   packet decode    decode an ILP packet (hex, base64 or base64url) to JSON
   packet encode    encode the JSON that "packet decode" prints back to hex
@@ -56,6 +57,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		fmt.Fprintf(stdout, usage, version)
 	case "serve":
 		err = runServe(ctx, args[1:], os.Getenv, stdout, stderr)
+	case "client":
+		err = runClient(ctx, args[1:], os.Getenv, stdout, stderr)
 	case "packet":
 		err = runPacket(ctx, args[1:], stdin, stdout)
 	case "curve":
