@@ -129,7 +129,10 @@ func TestClientCommand(t *testing.T) {
 	lctx, stop := context.WithCancel(ctx)
 	pr, pw := io.Pipe()
 	done := make(chan error, 1)
-	go func() { done <- runClient(lctx, []string{"listen"}, env(blue.host, bobTok), pw, io.Discard); pw.Close() }()
+	go func() {
+		done <- runClient(lctx, []string{"listen"}, env(blue.host, bobTok), pw, io.Discard)
+		pw.Close()
+	}()
 	lines := bufio.NewScanner(pr)
 	if !lines.Scan() {
 		t.Fatal("listen printed nothing")
