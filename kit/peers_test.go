@@ -3,7 +3,9 @@ package kit_test
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"net"
+	"os"
 	"net/http"
 	"path/filepath"
 	"strconv"
@@ -16,6 +18,14 @@ import (
 	"github.com/ilpkit/ilpkit/ledger"
 	"github.com/ilpkit/ilpkit/web"
 )
+
+// testLogger logs to the test's output with ILPKIT_TEST_LOG=1.
+func testLogger(t *testing.T, name string) *slog.Logger {
+	if os.Getenv("ILPKIT_TEST_LOG") != "1" {
+		return nil
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo})).With("kit", name)
+}
 
 // served is a kit served over HTTP on loopback.
 type served struct {
@@ -33,7 +43,8 @@ func serveKit(t *testing.T, name string) served {
 	k := open(t, kit.Config{
 		DBURI: filepath.Join(t.TempDir(), name+".db"), Hostname: "127.0.0.1", Port: port,
 		Prefix: "test." + name + ".", AdminPass: "admin-password", Registration: true,
-		AllowHTTPPeers: true, BroadcastInterval: 200 * time.Millisecond, RouteExpiry: 2 * time.Second,
+		AllowHTTPPeers: true, BroadcastInterval: 200 * time.Millisecond, RouteExpiry: 10 * time.Second,
+		Logger: testLogger(t, name),
 	})
 	srv := &http.Server{Handler: web.New(k, web.Options{Version: "test"})}
 	go func() { _ = srv.Serve(ln) }()
@@ -75,7 +86,7 @@ func TestPeeredKits(t *testing.T) {
 	dest := "bob@" + b.host
 	// Routes arrive with the next broadcast.
 	var q kit.Quote
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(30 * time.Second) // routes come with a broadcast; CI may be slow
 	for {
 		q, err = a.k.Quote(ctx, alice, kit.QuoteRequest{Destination: dest, SourceAmount: 1_000_000})
 		if err == nil || time.Now().After(deadline) {
