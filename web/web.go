@@ -3,7 +3,7 @@
 // users, the trustline interface for users' own programs, /health and
 // Prometheus /metrics. Errors are JSON {"id": <stable machine-readable
 // id>, "message": <text for people>}; internal details are logged, never
-// sent.
+// sent. API.md in this directory documents the REST API for its clients.
 package web
 
 import (
@@ -41,6 +41,7 @@ type Server struct {
 	opt Options
 	mux *http.ServeMux
 	reg *prometheus.Registry
+	api *api
 }
 
 // New returns the HTTP handler of k.
@@ -75,6 +76,9 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("GET /api/spsp/{user}", s.spspEndpoint)
 	tl := trustline.NewHandler(s.k.Server(), s.k, trustline.HandlerOptions{Logger: s.log.With("component", "trustline")})
 	s.mux.Handle("/api/trustline/", http.StripPrefix("/api/trustline", tl))
+	s.mux.Handle("POST /api/peers/rpc", s.k.PeerRPC())
+	s.api = newAPI(s)
+	s.api.routes()
 	s.mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "NotFoundError", "no such endpoint")
 	})

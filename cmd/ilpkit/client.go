@@ -331,8 +331,17 @@ func clientListen(ctx context.Context, c *trustline.Client, secretFlag string, s
 			if err != nil {
 				return
 			}
-			if err := c.FulfillCondition(ctx, t.ID, acc.Fulfillment); err != nil {
-				return
+			// Retry while the connection is down (the client reconnects)
+			// and the transfer has not expired.
+			for {
+				err := c.FulfillCondition(ctx, t.ID, acc.Fulfillment)
+				if err == nil {
+					break
+				}
+				if !errors.Is(err, ledger.ErrNotConnected) || !time.Now().Before(t.ExpiresAt) || ctx.Err() != nil {
+					return
+				}
+				time.Sleep(50 * time.Millisecond)
 			}
 			lines <- map[string]string{"transfer": t.ID, "amount": strconv.FormatUint(t.Amount, 10),
 				"from": acc.Details.Headers.Get("source-identifier"), "message": acc.Details.Headers.Get("message")}

@@ -239,6 +239,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	h := web.New(k, web.Options{Logger: c.log, Version: version, Title: c.title})
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute, ErrorLog: slog.NewLogLogger(c.log.Handler(), slog.LevelWarn)}
+	srv.RegisterOnShutdown(h.Close) // ends the event streams, which Shutdown would wait for
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	c.log.Info("serving", "addr", ln.Addr().String(), "url", k.PublicURL(), "prefix", k.Prefix())
