@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -20,7 +21,14 @@ const eventWindow = 20
 
 // Close ends the open event streams (call it when the HTTP server shuts
 // down: http.Server.RegisterOnShutdown).
-func (s *Server) Close() { s.api.once.Do(func() { close(s.api.closed) }) }
+func (s *Server) Close() {
+	s.api.once.Do(func() { close(s.api.closed) })
+	// The trustline WebSockets are hijacked connections, which
+	// http.Server.Shutdown neither waits for nor closes.
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_ = s.tl.Close(ctx)
+}
 
 // events is GET /api/events: a server-sent-event stream of the caller's
 // changes. "balance" carries {"balance": "<base units>"} (first at once,

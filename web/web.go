@@ -42,6 +42,7 @@ type Server struct {
 	mux *http.ServeMux
 	reg *prometheus.Registry
 	api *api
+	tl  *trustline.Handler
 }
 
 // New returns the HTTP handler of k.
@@ -74,8 +75,8 @@ func (s *Server) routes() {
 	s.mux.Handle(webfinger.Path, webfinger.Handler(s.webfinger))
 	s.mux.HandleFunc("GET /api/config", s.config)
 	s.mux.HandleFunc("GET /api/spsp/{user}", s.spspEndpoint)
-	tl := trustline.NewHandler(s.k.Server(), s.k, trustline.HandlerOptions{Logger: s.log.With("component", "trustline")})
-	s.mux.Handle("/api/trustline/", http.StripPrefix("/api/trustline", tl))
+	s.tl = trustline.NewHandler(s.k.Server(), s.k, trustline.HandlerOptions{Logger: s.log.With("component", "trustline")})
+	s.mux.Handle("/api/trustline/", http.StripPrefix("/api/trustline", s.tl))
 	s.mux.Handle("POST /api/peers/rpc", s.k.PeerRPC())
 	s.api = newAPI(s)
 	s.api.routes()
