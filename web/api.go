@@ -106,6 +106,10 @@ func kitError(err error) *errAPI {
 		{kit.ErrInsufficientLiquidity, 422, "InsufficientLiquidityError", "no path has the liquidity for this amount"},
 		{kit.ErrNoRoute, 422, "NoRouteError", "no route to the receiver"},
 		{kit.ErrMessageTooLong, 400, "InvalidBodyError", "the message is too long"},
+		{kit.ErrInvalidPeer, 400, "InvalidPeerError", ""},
+		{kit.ErrPeerNotFound, 404, "NotFoundError", "no such peer"},
+		{kit.ErrPeerExists, 409, "PeerExistsError", "this peer is added already"},
+		{kit.ErrPeerUnreachable, 502, "PeerUnreachableError", ""},
 	} {
 		if errors.Is(err, c.err) {
 			msg := c.msg
@@ -327,6 +331,11 @@ func (a *api) routes() {
 	a.handle("GET", "/api/payments", a.authed(a.history))
 	a.handle("GET", "/api/payments/stats", a.authed(a.stats))
 	a.handle("GET", "/api/parse/destination", a.authed(a.parseDestination))
+	// Peers (admin).
+	a.handle("GET", "/api/peers", a.admin(a.listPeers))
+	a.handle("POST", "/api/peers", a.admin(a.addPeer))
+	a.handle("PUT", "/api/peers/{id}", a.admin(a.updatePeer))
+	a.handle("DELETE", "/api/peers/{id}", a.admin(a.deletePeer))
 	// Invites.
 	a.handle("GET", "/api/invites", a.admin(a.listInvites))
 	a.handle("POST", "/api/invites", a.admin(a.createInvite))
