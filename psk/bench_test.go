@@ -56,3 +56,42 @@ func BenchmarkCreatePacketAndCondition(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkReceiveCached is BenchmarkReceive with a key cache: payments to
+// an address seen before.
+func BenchmarkReceiveCached(b *testing.B) {
+	f, in := spspPayment(b)
+	r := f.receiver()
+	r.Cache = NewKeyCache(f.secret, 0)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := r.Receive(in); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkCreatePacketWithKeys is BenchmarkCreatePacketAndCondition with
+// the keys of the shared secret derived once.
+func BenchmarkCreatePacketWithKeys(b *testing.B) {
+	f, _ := spspPayment(b)
+	keys, err := NewKeys(f.params.SharedSecret)
+	if err != nil {
+		b.Fatal(err)
+	}
+	nonce := bytes.Repeat([]byte{9}, NonceSize)
+	p := PaymentParams{
+		DestinationAccount: f.params.DestinationAccount,
+		DestinationAmount:  100,
+		Keys:               keys,
+		Headers:            Headers{{"Content-Type", "application/json"}, {"Source-Name", "Bob"}},
+		Data:               []byte(`{"memo":"lunch"}`),
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		p.Rand = bytes.NewReader(nonce)
+		if _, err := CreatePacketAndCondition(p); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -1,8 +1,6 @@
 package psk
 
 import (
-	"crypto/aes"
-	"crypto/cipher"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
@@ -111,24 +109,10 @@ func readRandom(random io.Reader, n int) ([]byte, error) {
 	return b, nil
 }
 
-// newGCM returns AES-256-GCM under the details key, with a nonce of the
-// given size. Senders always use NonceSize; a receiver uses whatever the
-// Nonce header decodes to, as Node's OpenSSL accepted any non-empty IV.
-func newGCM(sharedSecret []byte, nonceSize int) (cipher.AEAD, error) {
-	block, err := aes.NewCipher(EncryptionKey(sharedSecret))
-	if err != nil {
-		return nil, err
-	}
-	if nonceSize <= 0 {
-		return nil, errors.New("empty nonce")
-	}
-	return cipher.NewGCMWithNonceSize(block, nonceSize)
-}
-
 // seal encrypts plaintext and returns the ciphertext and the tag apart, as
 // the details carry them apart.
-func seal(sharedSecret, nonce, plaintext []byte) (ciphertext, tag []byte, err error) {
-	aead, err := newGCM(sharedSecret, len(nonce))
+func seal(k *Keys, nonce, plaintext []byte) (ciphertext, tag []byte, err error) {
+	aead, err := k.gcm(len(nonce))
 	if err != nil {
 		return nil, nil, err
 	}
@@ -138,11 +122,11 @@ func seal(sharedSecret, nonce, plaintext []byte) (ciphertext, tag []byte, err er
 }
 
 // open decrypts and authenticates a body whose tag came apart.
-func open(sharedSecret, nonce, tag, ciphertext []byte) ([]byte, error) {
+func open(k *Keys, nonce, tag, ciphertext []byte) ([]byte, error) {
 	if len(tag) != TagSize {
 		return nil, fmt.Errorf("tag of %d bytes, want %d", len(tag), TagSize)
 	}
-	aead, err := newGCM(sharedSecret, len(nonce))
+	aead, err := k.gcm(len(nonce))
 	if err != nil {
 		return nil, err
 	}

@@ -89,6 +89,12 @@ func split(b []byte) (head string, rest []byte, ok bool) {
 // encrypted (sharedSecret may be nil for details sent with Encryption: none).
 // It applies ilp@11's checks in its order; see the package documentation.
 func ParseDetails(data, sharedSecret []byte) (Details, error) {
+	return parseDetails(data, sharedSecret, nil)
+}
+
+// parseDetails is ParseDetails with the keys of sharedSecret, when k is not
+// nil, or else derived from it when the details are encrypted.
+func parseDetails(data, sharedSecret []byte, k *Keys) (Details, error) {
 	head, body, ok := split(data)
 	if !ok {
 		return Details{}, fmt.Errorf("%w: no blank line after the public headers", ErrInvalidDetails)
@@ -124,14 +130,19 @@ func ParseDetails(data, sharedSecret []byte) (Details, error) {
 		if len(words) < 2 || !hasTag(words[1]) {
 			return Details{}, fmt.Errorf("%w: no tag in %q", ErrUnsupportedEncryption, enc)
 		}
-		if len(sharedSecret) == 0 {
+		if k == nil && len(sharedSecret) == 0 {
 			return Details{}, fmt.Errorf("%w: encrypted, but no shared secret", ErrInvalidDetails)
 		}
 		if len(nonces) > 1 {
 			return Details{}, fmt.Errorf("%w: repeated Nonce header", ErrInvalidDetails)
 		}
 		var err error
-		private, err = open(sharedSecret, ilp.DecodeBase64Node(nonces[0]), ilp.DecodeBase64Node(words[1]), body)
+		if k == nil {
+			if k, err = NewKeys(sharedSecret); err != nil {
+				return Details{}, fmt.Errorf("%w: decrypting: %w", ErrInvalidDetails, err)
+			}
+		}
+		private, err = open(k, ilp.DecodeBase64Node(nonces[0]), ilp.DecodeBase64Node(words[1]), body)
 		if err != nil {
 			return Details{}, fmt.Errorf("%w: decrypting: %w", ErrInvalidDetails, err)
 		}
@@ -167,6 +178,7 @@ func (d Details) Format(sharedSecret []byte) ([]byte, error) {
 		return nil, err
 	}
 	var nonce []byte
+	var k *Keys
 	if d.Encrypted() {
 		if len(sharedSecret) == 0 {
 			return nil, ErrNoSecret
@@ -174,19 +186,23 @@ func (d Details) Format(sharedSecret []byte) ([]byte, error) {
 		if nonce = ilp.DecodeBase64Node(d.PublicHeaders.Get("nonce")); len(nonce) == 0 {
 			return nil, fmt.Errorf("%w: Nonce gives no IV", ErrInvalidDetails)
 		}
+		var err error
+		if k, err = NewKeys(sharedSecret); err != nil {
+			return nil, err
+		}
 	}
-	return appendDetails(nil, sharedSecret, nonce, d.PublicHeaders, d.Headers, d.Data)
+	return appendDetails(nil, k, nonce, d.PublicHeaders, d.Headers, d.Data)
 }
 
 // appendDetails writes details whose public headers are complete except for
-// the tag. With a nonce the private part is encrypted and the first
+// the tag. With a nonce the private part is encrypted under k and the first
 // Encryption header gets the tag; without one it goes in clear.
-func appendDetails(b, sharedSecret, nonce []byte, public, private Headers, data []byte) ([]byte, error) {
+func appendDetails(b []byte, k *Keys, nonce []byte, public, private Headers, data []byte) ([]byte, error) {
 	plain := make([]byte, 0, private.size()+len(blankLine)+len(data))
 	plain = append(private.appendBlock(plain), data...)
 	body := plain
 	if nonce != nil {
-		ct, tag, err := seal(sharedSecret, nonce, plain)
+		ct, tag, err := seal(k, nonce, plain)
 		if err != nil {
 			return nil, fmt.Errorf("psk: encrypting: %w", err)
 		}

@@ -229,6 +229,26 @@ func testPacket(t *testing.T, vs []vector, v vector) {
 	if p.Condition.String() != v.Condition || p.Fulfillment.String() != v.Fulfillment {
 		t.Errorf("condition, fulfillment = %s, %s; want %s, %s", p.Condition, p.Fulfillment, v.Condition, v.Fulfillment)
 	}
+	// The same packet from keys derived once.
+	keys, err := NewKeys(shared)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pk, err := CreatePacketAndCondition(PaymentParams{
+		DestinationAccount: v.DestinationAccount,
+		DestinationAmount:  amountOf(t, v.DestinationAmount),
+		Keys:               keys,
+		Headers:            orderedHeaders(t, v.PrivateHeaders),
+		Data:               []byte(v.PrivateData),
+		DisableEncryption:  !encrypted,
+		Rand:               bytes.NewReader(unhex(t, v.NonceHex)),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(pk.Packet, p.Packet) || pk.Condition != p.Condition || pk.Fulfillment != p.Fulfillment {
+		t.Errorf("packet from Keys differs:\n%x\nwant\n%x", pk.Packet, p.Packet)
+	}
 	var pkt ilp.Payment
 	if err := pkt.UnmarshalBinary(p.Packet); err != nil {
 		t.Fatal(err)
@@ -271,6 +291,23 @@ func testPacket(t *testing.T, vs []vector, v vector) {
 		t.Errorf("received %d to %s", got.DestinationAmount, got.DestinationAccount)
 	}
 	checkParsed(t, v, got.Details)
+
+	// The same receive through a key cache, twice (a miss, then a hit).
+	r.Cache = NewKeyCache(secret, 0)
+	for range 2 {
+		got, err := r.Receive(Incoming{
+			Amount:             amountOf(t, v.DestinationAmount),
+			ExecutionCondition: v.Condition,
+			ILP:                v.ILPPacketB64,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Fulfillment.String() != v.Fulfillment {
+			t.Errorf("received through the cache: fulfillment = %s, want %s", got.Fulfillment, v.Fulfillment)
+		}
+		checkParsed(t, v, got.Details)
+	}
 }
 
 func checkParsed(t *testing.T, v vector, d Details) {

@@ -36,6 +36,10 @@ type Receiver struct {
 	AllowOverPayment bool
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
+	// Cache, when set to a KeyCache of Secret, keeps the keys derived for
+	// the receiver and for recent addresses (see KeyCache); nil derives
+	// every key for every payment.
+	Cache *KeyCache
 }
 
 // Accepted is a PSK payment that passed every check.
@@ -136,15 +140,33 @@ func (r *Receiver) Receive(in Incoming) (Accepted, error) {
 	if !ok {
 		return Accepted{}, ErrNotMine
 	}
-	rid := ilp.EncodeBase64URL(ReceiverID(r.Secret))
+	cache := r.Cache
+	if !cache.serves(r.Secret) {
+		cache = nil
+	}
+	var rid string
+	if cache != nil {
+		rid = cache.rid
+	} else {
+		rid = ilp.EncodeBase64URL(ReceiverID(r.Secret))
+	}
 	if segment, _, _ := strings.Cut(rest, "."); !strings.HasPrefix(segment, rid) {
 		return Accepted{}, ErrNotMine
 	}
 	// As in 2017 the token is everything after the receiver id, further
 	// segments included, read leniently.
-	shared := SharedSecret(r.Secret, ilp.DecodeBase64Node(rest[len(rid):]))
+	var keys *Keys
+	var err error
+	if cache != nil {
+		keys, err = cache.keysOf(rest[len(rid):])
+	} else {
+		keys, err = NewKeys(SharedSecret(r.Secret, ilp.DecodeBase64Node(rest[len(rid):])))
+	}
+	if err != nil {
+		return Accepted{}, err
+	}
 
-	details, err := ParseDetails(pkt.Data, shared)
+	details, err := parseDetails(pkt.Data, nil, keys)
 	if err != nil {
 		return Accepted{}, reject(ilp.CodeUnexpectedPayment, "S06", detailsMessage(err), err)
 	}
@@ -172,7 +194,7 @@ func (r *Receiver) Receive(in Incoming) (Accepted, error) {
 			fmt.Errorf("transfer expired at %s", in.ExpiresAt.UTC().Format(isoMillis)))
 	}
 
-	f := FulfillmentOf(shared, raw)
+	f := keys.Fulfillment(raw)
 	if want := ilp.ConditionOf(f).String(); in.ExecutionCondition != want {
 		return Accepted{}, reject(ilp.CodeWrongCondition, "S05",
 			"receiver generated a different condition from the transfer",

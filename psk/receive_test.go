@@ -298,9 +298,18 @@ func TestReceiveOutcomes(t *testing.T) {
 			return f.rawPacket(t, testAccount+"."+rid+"AAAA"+token[4:], p.Data)
 		}, outcome{ilp.CodeWrongCondition, "S05", "receiver generated a different condition from the transfer"}},
 	}
+	// Every case runs on a receiver without a cache and on one whose cache
+	// all cases share, so that cached keys meet every bad packet.
+	cached := f.receiver()
+	cached.Cache = NewKeyCache(f.secret, 0)
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			_, err := f.receiver().Receive(c.in())
+			in := c.in()
+			_, err := f.receiver().Receive(in)
+			_, errCached := cached.Receive(in)
+			if (err == nil) != (errCached == nil) || err != nil && err.Error() != errCached.Error() {
+				t.Fatalf("with a key cache: %v, without: %v", errCached, err)
+			}
 			if c.want.code == "" {
 				if !errors.Is(err, ErrNotMine) {
 					t.Fatalf("error = %v, want ErrNotMine", err)
@@ -461,5 +470,100 @@ func TestRejectionKeepsDetailForLogs(t *testing.T) {
 	}
 	if strings.Contains(rej.Message, "42") || !strings.Contains(err.Error(), "42") {
 		t.Errorf("message %q, log text %q", rej.Message, err.Error())
+	}
+}
+
+// TestKeyCache checks that a receiver with a key cache accepts what one
+// without accepts, with the same fulfillment, that the cache stays within
+// its size, and that a cache made for another secret is not used.
+func TestKeyCache(t *testing.T) {
+	f := newFixture(t)
+	r := f.receiver()
+	r.Cache = NewKeyCache(f.secret, 3)
+	for i := range 10 {
+		p, err := GenerateParams(bytes.NewReader(bytes.Repeat([]byte{byte(i)}, TokenSize)), testAccount, f.secret)
+		if err != nil {
+			t.Fatal(err)
+		}
+		g := fixture{secret: f.secret, params: p}
+		for range 2 {
+			in, pkt := g.pay(t, nil)
+			got, err := r.Receive(in)
+			if err != nil {
+				t.Fatalf("payment %d: %v", i, err)
+			}
+			if got.Fulfillment != pkt.Fulfillment {
+				t.Fatalf("payment %d: fulfillment %s, want %s", i, got.Fulfillment, pkt.Fulfillment)
+			}
+		}
+		if n := r.Cache.Len(); n > 3 || n < 1 {
+			t.Fatalf("cache holds %d addresses, size 3", n)
+		}
+	}
+
+	// A cache of another receiver secret is ignored: its keys would give
+	// the wrong shared secret.
+	other := f.receiver()
+	other.Cache = NewKeyCache([]byte("another secret"), 0)
+	in, pkt := f.pay(t, nil)
+	got, err := other.Receive(in)
+	if err != nil || got.Fulfillment != pkt.Fulfillment {
+		t.Fatalf("with another secret's cache: %v, %s", err, got.Fulfillment)
+	}
+	if other.Cache.Len() != 0 {
+		t.Fatal("a cache of another secret was used")
+	}
+}
+
+// TestKeysConcurrent receives and creates payments under one Keys and one
+// KeyCache from many goroutines (run with -race).
+func TestKeysConcurrent(t *testing.T) {
+	f := newFixture(t)
+	keys, err := NewKeys(f.params.SharedSecret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := f.receiver()
+	r.Cache = NewKeyCache(f.secret, 0)
+	done := make(chan error)
+	for g := range 8 {
+		go func() {
+			var err error
+			for i := range 50 {
+				var pkt Packet
+				pkt, err = CreatePacketAndCondition(PaymentParams{
+					DestinationAccount: f.params.DestinationAccount,
+					DestinationAmount:  uint64(100 + g*50 + i),
+					Keys:               keys,
+					Data:               []byte("x"),
+				})
+				if err != nil {
+					break
+				}
+				var got Accepted
+				got, err = r.Receive(Incoming{Amount: uint64(100 + g*50 + i), ExecutionCondition: pkt.Condition.String(), ILP: pkt.ILP()})
+				if err == nil && got.Fulfillment != pkt.Fulfillment {
+					err = errors.New("wrong fulfillment")
+				}
+				if err != nil {
+					break
+				}
+			}
+			done <- err
+		}()
+	}
+	for range 8 {
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func TestNewKeysRefusesEmptySecret(t *testing.T) {
+	if _, err := NewKeys(nil); !errors.Is(err, ErrNoSecret) {
+		t.Fatalf("NewKeys(nil): %v", err)
+	}
+	if _, err := CreatePacketAndCondition(PaymentParams{DestinationAccount: testAccount + ".x"}); !errors.Is(err, ErrNoSecret) {
+		t.Fatalf("no secret and no keys: %v", err)
 	}
 }

@@ -15,6 +15,10 @@ type PaymentParams struct {
 	DestinationAccount string // the receiver's PSK address (from SPSP)
 	DestinationAmount  uint64 // in the destination ledger's base units
 	SharedSecret       []byte // from SPSP; 16 bytes there, any non-empty length here
+	// Keys, when set, are NewKeys(SharedSecret), kept by a sender that
+	// makes many payments under one shared secret; SharedSecret may then
+	// be left empty.
+	Keys *Keys
 	// ExpiresAt, when not zero, is sent as the first private header,
 	// Expires-At, in JavaScript's toISOString form; the receiver refuses the
 	// payment after that instant.
@@ -58,7 +62,7 @@ func CreatePacketAndCondition(p PaymentParams) (Packet, error) {
 	if p.DestinationAccount == "" {
 		return Packet{}, errors.New("psk: empty destination account")
 	}
-	if len(p.SharedSecret) == 0 {
+	if p.Keys == nil && len(p.SharedSecret) == 0 {
 		return Packet{}, ErrNoSecret
 	}
 	for _, name := range []string{"nonce", "encryption"} {
@@ -95,11 +99,17 @@ func CreatePacketAndCondition(p PaymentParams) (Packet, error) {
 	public = append(public, Header{"Nonce", ilp.EncodeBase64URL(nonce)}, Header{"Encryption", enc})
 	public = append(public, p.PublicHeaders...)
 
+	keys := p.Keys
+	if keys == nil {
+		if keys, err = NewKeys(p.SharedSecret); err != nil {
+			return Packet{}, err
+		}
+	}
 	sealWith := nonce
 	if p.DisableEncryption {
 		sealWith = nil
 	}
-	details, err := appendDetails(nil, p.SharedSecret, sealWith, public, private, p.Data)
+	details, err := appendDetails(nil, keys, sealWith, public, private, p.Data)
 	if err != nil {
 		return Packet{}, err
 	}
@@ -111,6 +121,6 @@ func CreatePacketAndCondition(p PaymentParams) (Packet, error) {
 	if err != nil {
 		return Packet{}, fmt.Errorf("psk: encoding the packet: %w", err)
 	}
-	f := FulfillmentOf(p.SharedSecret, packet)
+	f := keys.Fulfillment(packet)
 	return Packet{Packet: packet, Condition: ilp.ConditionOf(f), Fulfillment: f}, nil
 }

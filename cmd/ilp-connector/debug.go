@@ -208,6 +208,13 @@ func (m *Main) servePay(w http.ResponseWriter, r *http.Request) {
 		debugError(w, http.StatusBadRequest, fmt.Errorf("sharedSecret: not base64: %w", err))
 		return
 	}
+	// Every payment of the run is under one shared secret: its keys are
+	// derived once, as a sender making many payments would.
+	keys, err := psk.NewKeys(secret)
+	if err != nil {
+		debugError(w, http.StatusBadRequest, fmt.Errorf("sharedSecret: %w", err))
+		return
+	}
 	if q.Count <= 0 {
 		q.Count = 1
 	}
@@ -250,7 +257,7 @@ func (m *Main) servePay(w http.ResponseWriter, r *http.Request) {
 			defer wg.Done()
 			for range next {
 				t0 := time.Now()
-				res, err := l.pay(ctx, q.DestinationAccount, secret, q.SourceAmount, q.DestinationAmount, hold, []byte(q.Data))
+				res, err := l.pay(ctx, q.DestinationAccount, keys, q.SourceAmount, q.DestinationAmount, hold, []byte(q.Data))
 				d := time.Since(t0)
 				mu.Lock()
 				lat = append(lat, d)

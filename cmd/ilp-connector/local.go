@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strings"
 	"sync"
 	"time"
 
@@ -40,22 +39,6 @@ type localLedger struct {
 	wg    sync.WaitGroup
 }
 
-// connEnd is the connector's end of a local ledger. A transfer to an
-// address under the user's account (a PSK address: account + "." + receiver
-// id and token) goes to the user's account, as 2017 ledger plugins mapped
-// such addresses to the account they extend.
-type connEnd struct {
-	*pair.End
-	user string
-}
-
-func (e connEnd) SendTransfer(ctx context.Context, t ledger.Transfer) error {
-	if strings.HasPrefix(t.To, e.user+".") {
-		t.To = e.user
-	}
-	return e.End.SendTransfer(ctx, t)
-}
-
 func newLocalLedger(l LedgerConfig, connBackend, userBackend ledger.Backend, clock ledger.Clock, log *slog.Logger) (*localLedger, error) {
 	o := l.Local
 	secret := []byte(o.ReceiverSecret)
@@ -82,7 +65,7 @@ func newLocalLedger(l LedgerConfig, connBackend, userBackend ledger.Backend, clo
 		prefix:  l.Prefix,
 		conn:    conn,
 		user:    user,
-		recv:    psk.Receiver{Account: user.Account(), Secret: secret, Now: clock.Now},
+		recv:    psk.Receiver{Account: user.Account(), Secret: secret, Now: clock.Now, Cache: psk.NewKeyCache(secret, 0)},
 		clock:   clock,
 		log:     log,
 		waiters: map[string]chan ledger.Event{},
@@ -192,12 +175,13 @@ type payResult struct {
 }
 
 // pay sends one PSK payment of sourceAmount that must deliver
-// destinationAmount to dest, and waits for its outcome.
-func (l *localLedger) pay(ctx context.Context, dest string, sharedSecret []byte, sourceAmount, destinationAmount uint64, hold time.Duration, data []byte) (payResult, error) {
+// destinationAmount to dest, under the keys of the shared secret, and waits
+// for its outcome.
+func (l *localLedger) pay(ctx context.Context, dest string, keys *psk.Keys, sourceAmount, destinationAmount uint64, hold time.Duration, data []byte) (payResult, error) {
 	pkt, err := psk.CreatePacketAndCondition(psk.PaymentParams{
 		DestinationAccount: dest,
 		DestinationAmount:  destinationAmount,
-		SharedSecret:       sharedSecret,
+		Keys:               keys,
 		Data:               data,
 	})
 	if err != nil {

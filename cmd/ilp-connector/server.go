@@ -247,7 +247,7 @@ func (m *Main) buildLedger(l LedgerConfig, backend func(string) (ledger.Backend,
 		if err != nil {
 			return nil, err
 		}
-		rt.local, rt.plugin = ll, connEnd{End: ll.conn, user: ll.user.Account()}
+		rt.local, rt.plugin = ll, ll.conn
 	default:
 		return nil, fmt.Errorf("%w: ledger %s has no plugin", errConfig, l.Prefix)
 	}

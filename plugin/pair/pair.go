@@ -29,6 +29,17 @@
 // receiving end. If the process stops between the two steps, the receiving
 // end repairs its records from the sending end's log when it connects again.
 //
+// # Sub-addresses
+//
+// An end accepts a transfer addressed to an address under its account,
+// "<its account>.<suffix>" (such as a PSK 1.0 address: the account, then
+// the receiver id and token), as a transfer to its account, as the 2017
+// ledger plugins mapped such addresses to the account they extend. Both
+// ends record the transfer with To set to the account; the full address
+// stays in the ILP packet, where a PSK receiver reads it. An address under
+// the sending end's own account is refused like any other that is not the
+// receiving end's.
+//
 // # Zero and invalid amounts
 //
 // RFC 0004 says zero-amount transfers MUST work and the pair accepts them

@@ -576,3 +576,74 @@ func TestSystemClockExpiryAndNoLeak(t *testing.T) {
 	}
 	noLeak(t, before)
 }
+
+// TestSubAddress checks that an end accepts a transfer addressed under its
+// account (a PSK address) as its own, records it with its account, and
+// that other addresses are still refused.
+func TestSubAddress(t *testing.T) {
+	ctx := context.Background()
+	a, b, err := pair.New(options(nil, ledger.Bound{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []*pair.End{a, b} {
+		if err := p.Connect(ctx); err != nil {
+			t.Fatal(err)
+		}
+		defer p.Disconnect(ctx)
+	}
+	var mu sync.Mutex
+	var got []ledger.Event
+	b.Subscribe(func(ev ledger.Event) {
+		mu.Lock()
+		got = append(got, ev)
+		mu.Unlock()
+	})
+	f := ilp.Fulfillment{7}
+	cond := ilp.ConditionOf(f).String()
+	psk := b.Account() + ".yWv2_rKYQs_5fGWI3JzMYg.0eVnxD3Vc8Lbnw2Jtar24UyfQmTjBzn3" // receiver id and token
+	tr := ledger.Transfer{ID: "sub-1", To: psk, Amount: 5, ExecutionCondition: cond, ExpiresAt: time.Now().Add(time.Minute)}
+	if err := a.SendTransfer(ctx, tr); err != nil {
+		t.Fatalf("transfer to %s: %v", psk, err)
+	}
+	// A repeat of the same transfer, addressed to the account itself, is
+	// the same transfer.
+	tr2 := tr
+	tr2.To = b.Account()
+	if err := a.SendTransfer(ctx, tr2); err != nil {
+		t.Fatalf("repeat addressed to the account: %v", err)
+	}
+	mu.Lock()
+	if len(got) != 1 || got[0].Kind != ledger.EventIncomingPrepare || got[0].Transfer.To != b.Account() {
+		t.Fatalf("bob's events %+v, want one incoming_prepare to %s", got, b.Account())
+	}
+	mu.Unlock()
+	if err := b.FulfillCondition(ctx, tr.ID, f); err != nil {
+		t.Fatal(err)
+	}
+	if v, err := b.Balance(ctx); err != nil || v != ledger.Int128FromInt64(5) {
+		t.Fatalf("bob's balance %s, %v, want 5", v, err)
+	}
+	if v, err := a.Balance(ctx); err != nil || v != ledger.Int128FromInt64(-5) {
+		t.Fatalf("alice's balance %s, %v, want -5", v, err)
+	}
+
+	for _, c := range []struct {
+		to   string
+		want string
+	}{
+		{a.Account() + ".x", ledger.NameAccountNotFound},       // under the sender's own account
+		{b.Account() + "by.x", ledger.NameAccountNotFound},     // another account that starts with bob's name
+		{b.Account() + ".", ledger.NameInvalidFields},          // not an address
+		{b.Account() + ".a..b", ledger.NameInvalidFields},      // empty segment
+		{"example.other." + "bob.x", ledger.NameInvalidFields}, // another ledger
+	} {
+		tr := ledger.Transfer{ID: "sub-bad", To: c.to, Amount: 1, ExecutionCondition: cond, ExpiresAt: time.Now().Add(time.Minute)}
+		if err := a.SendTransfer(ctx, tr); ledger.ErrorName(err) != c.want {
+			t.Errorf("transfer to %q: %v, want %s", c.to, err, c.want)
+		}
+	}
+	if v, err := b.Balance(ctx); err != nil || v != ledger.Int128FromInt64(5) {
+		t.Fatalf("bob's balance %s, %v after refusals, want 5", v, err)
+	}
+}

@@ -40,9 +40,20 @@ func (e *End) record(ctx context.Context, id string) (ledger.Record, bool, error
 }
 
 // checkOutgoing validates a transfer e is asked to send and fills in its
-// defaults.
+// defaults. A destination under the receiving end's account becomes that
+// account (see "Sub-addresses" in the package doc).
 func (e *End) checkOutgoing(t *ledger.Transfer) error {
+	if e.peer.owns(t.To) {
+		t.To = e.peerAccount
+	}
 	return pluginkit.CheckTransfer(t, e.l.prefix, e.account, e.peerAccount)
+}
+
+// owns reports whether addr is a valid address under e's account:
+// e's account, a '.', and at least one more segment.
+func (e *End) owns(addr string) bool {
+	n := len(e.account)
+	return len(addr) > n+1 && addr[n] == '.' && addr[:n] == e.account && ilp.ValidateAddress(addr) == nil
 }
 
 // SendTransfer sends a transfer to the other end (see ledger.Plugin). The
