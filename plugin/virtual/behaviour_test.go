@@ -3,6 +3,7 @@ package virtual_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -158,5 +159,37 @@ func TestNewOptions(t *testing.T) {
 	}
 	if _, err := p.Balance(context.Background()); !errors.Is(err, ledger.ErrNotConnected) {
 		t.Fatalf("Balance before Connect: %v", err)
+	}
+}
+
+// TestNoTimerLeftAfterQuickFulfill checks that a transfer fulfilled while
+// it is still being announced (bob fulfills from inside his
+// incoming_prepare handler, so alice's fulfill_condition arrives before her
+// send_transfer call returns) leaves no expiry timer armed on either side.
+func TestNoTimerLeftAfterQuickFulfill(t *testing.T) {
+	ctx := context.Background()
+	k := newKitPair(t, pairConfig{})
+	for _, p := range []*virtual.Plugin{k.alice, k.bob} {
+		if err := p.Connect(ctx); err != nil {
+			t.Fatal(err)
+		}
+		defer p.Disconnect(ctx)
+	}
+	f := ilp.Fulfillment{4, 5, 6}
+	k.bob.Subscribe(func(ev ledger.Event) {
+		if ev.Kind == ledger.EventIncomingPrepare {
+			if err := k.bob.FulfillCondition(ctx, ev.Transfer.ID, f); err != nil {
+				t.Errorf("fulfill: %v", err)
+			}
+		}
+	})
+	for i := range 5 {
+		tr := ledger.Transfer{ID: fmt.Sprintf("quick-%d", i), To: k.bob.Account(), Amount: 1, ExecutionCondition: ilp.ConditionOf(f).String(), ExpiresAt: time.Now().Add(time.Hour)}
+		if err := k.alice.SendTransfer(ctx, tr); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if a, b := k.alice.ArmedTimers(), k.bob.ArmedTimers(); a != 0 || b != 0 {
+		t.Fatalf("timers armed after fulfilled transfers: alice %d, bob %d", a, b)
 	}
 }

@@ -80,7 +80,9 @@ type Options struct {
 	Backend ledger.Backend
 	Store   kv.Store
 	// HTTPClient sends the RPC calls; nil means a keep-alive client of the
-	// plugin's own. Timeout bounds each call (DefaultTimeout when zero).
+	// plugin's own, which for a plain http:// RPCURI without a proxy makes
+	// each call in the calling goroutine (see leanClient). Timeout bounds
+	// each call (DefaultTimeout when zero).
 	HTTPClient *http.Client
 	Timeout    time.Duration
 	// Connectors is LedgerInfo.Connectors; nil means the peer's account,
@@ -98,6 +100,7 @@ type Plugin struct {
 	// header is the header of every call, shared read-only.
 	header  http.Header
 	client  *http.Client
+	lean    *leanClient // the calls' client when the plugin has its own client
 	timeout time.Duration
 	clock   ledger.Clock
 	logger  *slog.Logger
@@ -183,6 +186,9 @@ func New(opts Options) (*Plugin, error) {
 	}
 	p.rpcURL = opts.RPCURI + sep + "method="
 	p.header = http.Header{"Content-Type": contentTypeJSON, "Authorization": {"Bearer " + peering.AuthToken}}
+	if opts.HTTPClient == nil {
+		p.lean = newLeanClient(opts.RPCURI, p.header)
+	}
 	connectors := opts.Connectors
 	if connectors == nil {
 		connectors = []string{peering.PeerAccount}
@@ -330,6 +336,9 @@ func (p *Plugin) Disconnect(ctx context.Context) error {
 	}
 	err := p.gate.Close(ctx)
 	p.timers.stop()
+	if p.lean != nil {
+		p.lean.closeIdle()
+	}
 	p.events.Emit(&ledger.Event{Kind: ledger.EventDisconnect})
 	if err != nil {
 		return fmt.Errorf("virtual: disconnect %s: calls still in progress: %w", p.peering.Prefix, err)

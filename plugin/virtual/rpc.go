@@ -26,6 +26,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/ilpkit/ilpkit/ledger"
 )
@@ -68,40 +69,45 @@ func putBuffer(b *bytes.Buffer) {
 // call sends one RPC call and returns the raw result. Errors the peer
 // reported are *ledger.PluginError values; transport failures are not.
 func (p *Plugin) call(ctx context.Context, method string, params ...any) (json.RawMessage, error) {
-	body, err := json.Marshal(params)
+	body, err := encodeParams(params)
 	if err != nil {
 		return nil, fmt.Errorf("virtual: %s: encoding params: %w", method, err)
 	}
-	if params == nil {
-		body = []byte("[]")
-	}
 	// A request waits for the peer's handler as long as its context
 	// allows; every other call is bounded by the plugin's timeout.
-	if _, has := ctx.Deadline(); method != "send_request" || !has {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, p.timeout)
-		defer cancel()
+	deadline, has := ctx.Deadline()
+	switch limit := time.Now().Add(p.timeout); {
+	case !has:
+		deadline = limit
+	case method != "send_request" && limit.Before(deadline):
+		deadline = limit
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, p.rpcURL+method+"&prefix="+p.peering.Prefix, bytes.NewReader(body))
-	if err != nil {
-		return nil, fmt.Errorf("virtual: %s: %w", method, err)
-	}
-	// The header is the plugin's, shared read-only by every call (a
-	// RoundTripper must not modify a request), unless the client has a
-	// cookie jar, whose cookies http.Client adds to the request's header.
-	if p.client.Jar == nil {
-		req.Header = p.header
-	} else {
-		req.Header = p.header.Clone()
-	}
-	resp, err := p.client.Do(req)
-	if err != nil {
-		return nil, fmt.Errorf("virtual: %s: %w: %w", method, ledger.ErrUnreachable, err)
-	}
-	defer resp.Body.Close()
 	buf := getBuffer()
-	_, err = buf.ReadFrom(io.LimitReader(resp.Body, maxResponseBody+1))
-	raw := bytes.Clone(buf.Bytes())
+	var status int
+	if p.lean != nil {
+		status, err = p.lean.do(ctx, deadline, method, p.peering.Prefix, body, buf, maxResponseBody, method != "send_request")
+		if status == 0 && err != nil {
+			putBuffer(buf)
+			return nil, fmt.Errorf("virtual: %s: %w: %w", method, ledger.ErrUnreachable, err)
+		}
+	} else {
+		ctx, cancel := context.WithDeadline(ctx, deadline)
+		defer cancel()
+		resp, perr := p.post(ctx, p.rpcURL+method+"&prefix="+p.peering.Prefix, body)
+		if perr != nil {
+			putBuffer(buf)
+			return nil, fmt.Errorf("virtual: %s: %w: %w", method, ledger.ErrUnreachable, perr)
+		}
+		err = readLimited(buf, resp.Body, maxResponseBody)
+		status = resp.StatusCode
+		resp.Body.Close()
+	}
+	raw := buf.Bytes()
+	if err == nil && status == http.StatusOK && bytes.Equal(raw, jsonTrue) {
+		putBuffer(buf)
+		return jsonTrue, nil // the answer of most calls, shared read-only
+	}
+	raw = bytes.Clone(raw)
 	putBuffer(buf)
 	if err != nil {
 		return nil, fmt.Errorf("virtual: %s: reading reply: %w: %w", method, ledger.ErrUnreachable, err)
@@ -109,7 +115,7 @@ func (p *Plugin) call(ctx context.Context, method string, params ...any) (json.R
 	if len(raw) > maxResponseBody {
 		return nil, fmt.Errorf("virtual: %s: reply larger than %d bytes: %w", method, maxResponseBody, ledger.ErrUnreachable)
 	}
-	switch resp.StatusCode {
+	switch status {
 	case http.StatusUnauthorized:
 		return nil, ledger.NewError(ledger.ErrUnreachable, "the peer refused the call with 401: it may not have this kit as a peer yet")
 	case http.StatusForbidden:
@@ -118,10 +124,160 @@ func (p *Plugin) call(ctx context.Context, method string, params ...any) (json.R
 	if pe := wireError(raw); pe != nil {
 		return nil, pe
 	}
-	if resp.StatusCode == http.StatusOK {
+	if status == http.StatusOK {
 		return raw, nil
 	}
-	return nil, fmt.Errorf("virtual: %s: peer answered HTTP %d: %w", method, resp.StatusCode, ledger.ErrUnreachable)
+	return nil, fmt.Errorf("virtual: %s: peer answered HTTP %d: %w", method, status, ledger.ErrUnreachable)
+}
+
+// post sends one call. With a plain client (no cookie jar, no client
+// timeout, no redirect policy) it goes straight to the transport, which
+// saves http.Client's copy of the header and its redirect bookkeeping on
+// every call; a redirect answer is then sent again through the client, so
+// that it is followed as http.Client follows it.
+func (p *Plugin) post(ctx context.Context, url string, body []byte) (*http.Response, error) {
+	newReq := func() (*http.Request, error) {
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+		if err != nil {
+			return nil, err
+		}
+		// The header is the plugin's, shared read-only by every call (a
+		// RoundTripper must not modify a request), unless the client has
+		// a cookie jar, whose cookies http.Client adds to the header.
+		if p.client.Jar == nil {
+			req.Header = p.header
+		} else {
+			req.Header = p.header.Clone()
+		}
+		return req, nil
+	}
+	req, err := newReq()
+	if err != nil {
+		return nil, err
+	}
+	c := p.client
+	if c.Jar != nil || c.Timeout != 0 || c.CheckRedirect != nil {
+		return c.Do(req)
+	}
+	rt := c.Transport
+	if rt == nil {
+		rt = http.DefaultTransport
+	}
+	resp, err := rt.RoundTrip(req)
+	if err != nil {
+		return nil, err
+	}
+	switch resp.StatusCode {
+	case http.StatusMovedPermanently, http.StatusFound, http.StatusSeeOther, http.StatusTemporaryRedirect, http.StatusPermanentRedirect:
+		if resp.Header.Get("Location") == "" {
+			return resp, nil
+		}
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxResponseBody))
+		resp.Body.Close()
+		if req, err = newReq(); err != nil {
+			return nil, err
+		}
+		return c.Do(req)
+	}
+	return resp, nil
+}
+
+// encodeParams writes the JSON array of a call's parameters, as
+// json.Marshal(params) writes it ("[]" when there are none). Strings and
+// the JSON of json.Marshalers (transfers, messages) are written directly;
+// anything else, and any text json.Marshal would escape, goes through
+// json.Marshal.
+func encodeParams(params []any) ([]byte, error) {
+	if len(params) == 0 {
+		return []byte("[]"), nil
+	}
+	b := make([]byte, 0, 64)
+	b = append(b, '[')
+	for i, v := range params {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		switch v := v.(type) {
+		case string:
+			if !plainJSON(v) {
+				return json.Marshal(params)
+			}
+			b = append(b, '"')
+			b = append(b, v...)
+			b = append(b, '"')
+		case json.Marshaler:
+			j, err := v.MarshalJSON()
+			if err != nil || !compactJSON(j) {
+				return json.Marshal(params)
+			}
+			b = append(b, j...)
+		default:
+			return json.Marshal(params)
+		}
+	}
+	return append(b, ']'), nil
+}
+
+// plainJSON reports whether s is written in JSON as itself between quotes
+// by json.Marshal: printable ASCII other than the quote, the backslash and
+// the characters json.Marshal escapes for HTML.
+func plainJSON[T string | []byte](s T) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			return false
+		}
+	}
+	return true
+}
+
+// compactJSON reports whether json.Marshal would copy j as it is from a
+// MarshalJSON method: no whitespace outside strings and nothing it escapes
+// for HTML (it checks ASCII only; other bytes send j through json.Marshal).
+// The marshalers that reach call are the ledger package's types, whose
+// JSON comes from encoding/json, so j is not validated again.
+func compactJSON(j []byte) bool {
+	inString, escaped := false, false
+	for _, c := range j {
+		switch {
+		case c >= 0x80 || c == '<' || c == '>' || c == '&':
+			return false
+		case inString:
+			switch {
+			case escaped:
+				escaped = false
+			case c == '\\':
+				escaped = true
+			case c == '"':
+				inString = false
+			}
+		case c == '"':
+			inString = true
+		case c == ' ' || c == '\t' || c == '\n' || c == '\r':
+			return false
+		}
+	}
+	return len(j) > 0 && !inString
+}
+
+// readLimited reads r into buf, up to max+1 bytes (one more than max, to
+// tell a body over the limit).
+func readLimited(buf *bytes.Buffer, r io.Reader, max int) error {
+	for buf.Len() <= max {
+		if buf.Available() < 512 {
+			buf.Grow(512)
+		}
+		b := buf.AvailableBuffer()
+		b = b[:min(cap(b), max+1-buf.Len())]
+		n, err := r.Read(b)
+		buf.Write(b[:n])
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // wireError reads an {id, message} error reply, or returns nil when raw is
@@ -290,7 +446,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 			status, b = http.StatusInternalServerError, []byte(`{"id":"Error","message":"internal error"}`)
 		}
 	}
-	w.Header().Set("Content-Type", "application/json")
+	w.Header()["Content-Type"] = contentTypeJSON // shared read-only
 	w.WriteHeader(status)
 	_, _ = w.Write(b)
 }
@@ -311,13 +467,33 @@ func param(params []wireParam, i int, v any) error {
 	if i >= len(params) {
 		return ledger.Errorf(ledger.ErrInvalidFields, "missing parameter %d", i+1)
 	}
-	if err := json.Unmarshal(params[i], v); err != nil {
+	if err := decodeParam(params[i], v); err != nil {
 		if errors.Is(err, ledger.ErrInvalidFields) || errors.Is(err, ledger.ErrInvalidTransfer) {
 			return ledger.Errorf(ledger.ErrInvalidFields, "parameter %d is invalid", i+1)
 		}
 		return ledger.Errorf(ledger.ErrInvalidFields, "parameter %d is not valid JSON of the right type", i+1)
 	}
 	return nil
+}
+
+// decodeParam is json.Unmarshal(p, v) for a parameter of a request body
+// that json.Unmarshal has read (so p is one complete, valid JSON value
+// with no space around it). For such a p, json.Unmarshal into a
+// json.Unmarshaler (a transfer, a message) checks p again and passes it to
+// its UnmarshalJSON, which is called here directly; a string without
+// escapes or other than printable ASCII is taken as it is; anything else
+// goes through json.Unmarshal.
+func decodeParam(p []byte, v any) error {
+	switch v := v.(type) {
+	case json.Unmarshaler:
+		return v.UnmarshalJSON(p)
+	case *string:
+		if n := len(p); n >= 2 && p[0] == '"' && p[n-1] == '"' && plainJSON(p[1:n-1]) {
+			*v = string(p[1 : n-1])
+			return nil
+		}
+	}
+	return json.Unmarshal(p, v)
 }
 
 // receive runs one call of the peer.

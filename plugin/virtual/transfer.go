@@ -393,6 +393,28 @@ func (p *Plugin) watch(t ledger.Transfer) {
 	}
 	id := t.ID
 	p.timers.arm(p.clock, id, d, func() { p.onExpiry(id) })
+	// The peer may have fulfilled or rejected the transfer while it was
+	// being announced, before this timer was armed: the disarm of that
+	// call then found nothing, and the timer would only wake at the expiry
+	// to find the transfer resolved. Look again now that it is armed.
+	if !p.stillPrepared(id) {
+		p.timers.disarm(id)
+	}
+}
+
+// stillPrepared reports whether transfer id may still be prepared: from
+// the cache when it holds the transfer, else from the log (without leaving
+// it in the cache). A read that fails counts as prepared.
+func (p *Plugin) stillPrepared(id string) bool {
+	if rec, ok := p.tlog.GetCached(id); ok {
+		return rec.State == ledger.StatePrepared
+	}
+	rec, err := p.tlog.Get(context.Background(), id)
+	if err != nil {
+		return !errors.Is(err, ledger.ErrTransferNotFound)
+	}
+	p.tlog.DropCached(id)
+	return rec.State == ledger.StatePrepared
 }
 
 func (p *Plugin) onExpiry(id string) {
