@@ -33,7 +33,7 @@ var _ ledger.Backend = (*Backend)(nil)
 
 // state is the data every Backend from one New shares.
 type state struct {
-	mu       sync.Mutex // guards balances
+	mu       sync.RWMutex // guards balances (the map; each cell has its own mutex)
 	balances map[string]*cell
 	shards   [numShards]shard
 }
@@ -95,16 +95,19 @@ func (b *Backend) SetBalance(name string, v ledger.Int128) {
 	c.mu.Unlock()
 }
 
-// cell returns the balance called name, creating it at zero.
+// cell returns the balance called name, creating it at zero. Balances
+// are created once and looked up by every transfer log operation that
+// changes one, so the lookup takes the map's read lock only.
 func (st *state) cell(name string) *cell {
+	st.mu.RLock()
+	c, ok := st.balances[name]
+	st.mu.RUnlock()
+	if ok {
+		return c
+	}
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	return st.cellLocked(name)
-}
-
-func (st *state) cellLocked(name string) *cell {
-	c, ok := st.balances[name]
-	if !ok {
+	if c, ok = st.balances[name]; !ok {
 		c = &cell{}
 		st.balances[name] = c
 	}
