@@ -186,7 +186,10 @@ func (k *Kit) Quote(ctx context.Context, user store.User, req QuoteRequest) (Quo
 		q.DestCode, q.DestScale = sp.LedgerInfo.CurrencyCode, sp.LedgerInfo.CurrencyScale
 		q.ReceiverName, q.ReceiverImage = sp.ReceiverInfo.Name, sp.ReceiverInfo.ImageURL
 		q.MinDestination, q.MaxDestination = sp.Min, sp.Max
-		holdMs := uint32(destinationHold / time.Millisecond)
+		// The receiver's ledger holds the payment for destinationHold, or
+		// less on a kit whose maximum hold time is shorter: each hop adds
+		// its message window on top.
+		holdMs := uint32(min(destinationHold, k.cfg.MaxHoldTime/2) / time.Millisecond)
 		from := k.prefix + user.Username
 		switch {
 		case req.SourceAmount != 0:

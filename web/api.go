@@ -331,6 +331,8 @@ func (a *api) routes() {
 	a.handle("GET", "/api/payments", a.authed(a.history))
 	a.handle("GET", "/api/payments/stats", a.authed(a.stats))
 	a.handle("GET", "/api/parse/destination", a.authed(a.parseDestination))
+	// The kit's books (admin).
+	a.handle("GET", "/api/admin/ledger", a.admin(a.ledgerBooks))
 	// Peers (admin).
 	a.handle("GET", "/api/peers", a.admin(a.listPeers))
 	a.handle("POST", "/api/peers", a.admin(a.addPeer))

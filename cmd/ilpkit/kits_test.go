@@ -51,11 +51,18 @@ func startKitProcess(t *testing.T, env map[string]string) *kitProcess {
 	for k, v := range env {
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}
-	cmd.Stderr = os.Stderr
+	logs := &syncBuffer{}
+	cmd.Stderr = logs
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	p := &kitProcess{cmd: cmd, host: "127.0.0.1:" + env["API_PORT"], done: make(chan struct{})}
+	t.Cleanup(func() {
+		if t.Failed() {
+			l := logs.String()
+			t.Logf("log of the kit on port %s (end):\n%s", env["API_PORT"], l[max(0, len(l)-4000):])
+		}
+	})
 	p.base = "http://" + p.host
 	go func() { _ = cmd.Wait(); close(p.done) }()
 	t.Cleanup(func() { p.kill() })

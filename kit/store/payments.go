@@ -132,8 +132,11 @@ func (s *Store) Payments(ctx context.Context, userID int64, after Cursor, limit 
 			ORDER BY created_at DESC, id DESC LIMIT ?`), userID, limit)
 	} else {
 		at := after.CreatedAt.UnixMilli()
+		// A row-value comparison, which both databases answer with a
+		// range scan of kit_payments_user (an OR of two conditions made
+		// SQLite scan the user's whole history).
 		rows, err = s.db.QueryContext(ctx, s.q(`SELECT `+paymentColumns+` FROM kit_payments WHERE user_id = ?
-			AND (created_at < ? OR (created_at = ? AND id < ?)) ORDER BY created_at DESC, id DESC LIMIT ?`), userID, at, at, after.ID, limit)
+			AND (created_at, id) < (?, ?) ORDER BY created_at DESC, id DESC LIMIT ?`), userID, at, after.ID, limit)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("store: payments: %w", err)
