@@ -41,7 +41,7 @@ type kitProcess struct {
 
 // startKitProcess starts "ilpkit serve" as a process with env and waits
 // until it answers.
-func startKitProcess(t *testing.T, env map[string]string) *kitProcess {
+func startKitProcess(t testing.TB, env map[string]string) *kitProcess {
 	t.Helper()
 	if env["API_PORT"] == "" {
 		env["API_PORT"] = strconv.Itoa(freePort(t))
