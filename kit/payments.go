@@ -15,6 +15,7 @@ import (
 
 	"github.com/ilpkit/ilpkit/curve"
 	"github.com/ilpkit/ilpkit/ilp"
+	"github.com/ilpkit/ilpkit/internal/pluginkit"
 	"github.com/ilpkit/ilpkit/kit/store"
 	"github.com/ilpkit/ilpkit/ledger"
 	"github.com/ilpkit/ilpkit/psk"
@@ -507,11 +508,4 @@ func (k *Kit) payRemote(ctx context.Context, user store.User, q Quote, p store.P
 }
 
 // newID is a random UUID (version 4).
-func newID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	x := hex.EncodeToString(b[:])
-	return x[0:8] + "-" + x[8:12] + "-" + x[12:16] + "-" + x[16:20] + "-" + x[20:32]
-}
+func newID() string { return pluginkit.NewID() }

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/ilpkit/ilpkit/ilp"
+	"github.com/ilpkit/ilpkit/internal/pluginkit"
 	"github.com/ilpkit/ilpkit/ledger"
 	"github.com/ilpkit/ilpkit/plugin/trustline"
 	"github.com/ilpkit/ilpkit/psk"
@@ -257,7 +258,7 @@ func clientPay(ctx context.Context, c *trustline.Client, f clientFlags, pay bool
 	if err != nil {
 		return err
 	}
-	id := newUUID()
+	id := pluginkit.NewID()
 	done := make(chan ledger.Event, 1)
 	defer c.Subscribe(func(ev ledger.Event) {
 		if ev.Transfer.ID != id {
@@ -357,12 +358,4 @@ func clientListen(ctx context.Context, c *trustline.Client, secretFlag string, s
 			return nil
 		}
 	}
-}
-
-func newUUID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
 }

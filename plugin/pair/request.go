@@ -72,7 +72,7 @@ func (e *End) checkRequest(m *ledger.Message) error {
 		return ledger.Errorf(ledger.ErrInvalidFields, "message id is longer than %d bytes", pluginkit.MaxIDLen)
 	}
 	if m.ID == "" {
-		m.ID = newID()
+		m.ID = pluginkit.NewID()
 	}
 	if m.Ledger == "" {
 		m.Ledger = e.l.prefix

@@ -32,8 +32,6 @@ package virtual
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -429,13 +427,3 @@ func (p *Plugin) credit(n uint64) ledger.Change { return ledger.Credit(p.bal, n)
 // debit takes an amount off the balance. The balance has no minimum here:
 // the peer enforces its own limit.
 func (p *Plugin) debit(n uint64) ledger.Change { return ledger.Debit(p.bal, n) }
-
-// newID returns a random version 4 UUID.
-func newID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	h := hex.EncodeToString(b[:])
-	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
-}

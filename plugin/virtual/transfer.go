@@ -577,7 +577,7 @@ func (p *Plugin) checkMessage(m *ledger.Message, from, to string) error {
 		return ledger.Errorf(ledger.ErrInvalidFields, "message id is longer than %d bytes", pluginkit.MaxIDLen)
 	}
 	if m.ID == "" {
-		m.ID = newID()
+		m.ID = pluginkit.NewID()
 	}
 	prefix := p.peering.Prefix
 	if m.Ledger == "" {
