@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/ilpkit/ilpkit/curve"
+	"github.com/ilpkit/ilpkit/internal/pgtest"
 )
 
 // TestMain runs the binary's own main when a test re-executes it as a
@@ -28,7 +29,7 @@ func TestMain(m *testing.M) {
 		stop()
 		os.Exit(code)
 	}
-	os.Exit(m.Run())
+	os.Exit(pgtest.Run(m))
 }
 
 // kitProcess is an "ilpkit serve" process.
@@ -133,7 +134,16 @@ func TestTwoKits(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts processes")
 	}
-	k1, k2 := startKitProcess(t, kitEnv(t, "test.one.")), startKitProcess(t, kitEnv(t, "test.two."))
+	t.Run("sqlite", func(t *testing.T) { twoKits(t, kitEnv(t, "test.one."), kitEnv(t, "test.two.")) })
+	t.Run("postgres", func(t *testing.T) {
+		e1, e2 := kitEnv(t, "test.one."), kitEnv(t, "test.two.")
+		e1["DB_URI"], e2["DB_URI"] = pgtest.DSN(t), pgtest.DSN(t)
+		twoKits(t, e1, e2)
+	})
+}
+
+func twoKits(t *testing.T, env1, env2 map[string]string) {
+	k1, k2 := startKitProcess(t, env1), startKitProcess(t, env2)
 	a1, a2 := login(t, k1.base, "admin", "admin-password"), login(t, k2.base, "admin", "admin-password")
 	for _, p := range []struct {
 		admin *apiClient
@@ -210,13 +220,17 @@ func TestTwoKits(t *testing.T) {
 		d, _ := new(big.Int).SetString(dst, 10)
 		paid.Add(paid, s)
 		got.Add(got, d)
-		select {
-		case ev := <-events:
-			if !strings.Contains(ev, `"destinationAmount":"`+dst+`"`) {
-				t.Errorf("bob's event %s", ev)
+		// A payment is reported when it appears and when it changes
+		// state (the two may come as one): wait for its success.
+		timeout := time.After(10 * time.Second)
+		for seen := false; !seen; {
+			select {
+			case ev := <-events:
+				seen = strings.Contains(ev, `"destinationAmount":"`+dst+`"`) && strings.Contains(ev, `"state":"success"`)
+			case <-timeout:
+				t.Errorf("bob's stream did not report payment %s", id)
+				seen = true
 			}
-		case <-time.After(10 * time.Second):
-			t.Errorf("bob's stream did not report payment %s", id)
 		}
 	}
 	pay("by-source", q.ID, q.SourceAmount, q.DestinationAmount)
