@@ -234,6 +234,7 @@ func Open(ctx context.Context, cfg Config) (*Kit, error) {
 	if err := k.reconcile(ctx); err != nil {
 		k.log.Warn("reconciling payments", "err", err)
 	}
+	k.goBackground(k.janitor)
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	k.cancel = cancel
 	go func() {

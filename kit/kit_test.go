@@ -7,9 +7,11 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ilpkit/ilpkit/internal/pgtest"
 	"github.com/ilpkit/ilpkit/kit"
+	"github.com/ilpkit/ilpkit/ledger/plugintest"
 	"github.com/ilpkit/ilpkit/plugin/virtual"
 )
 
@@ -152,5 +154,40 @@ func TestPostgres(t *testing.T) {
 	}
 	if _, err := k2.Authenticate(context.Background(), "admin", "admin-password"); err != nil {
 		t.Error(err)
+	}
+}
+
+// TestJanitor: on the kit's clock, quotes expired for over an hour are
+// deleted by the janitor; fresh ones stay.
+func TestJanitor(t *testing.T) {
+	ctx := context.Background()
+	clock := plugintest.NewClock(time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC))
+	k := open(t, kit.Config{DBURI: filepath.Join(t.TempDir(), "kit.db"), AdminPass: "admin-password", Registration: true, Clock: clock})
+	alice, err := k.Register(ctx, kit.NewUser{Username: "alice", Password: "alice-password"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := k.Register(ctx, kit.NewUser{Username: "bob", Password: "bob-password"}); err != nil {
+		t.Fatal(err)
+	}
+	q, err := k.Quote(ctx, alice, kit.QuoteRequest{Destination: "bob", SourceAmount: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	clock.Advance(10 * time.Minute) // a sweep: the quote expired 5 minutes ago
+	time.Sleep(100 * time.Millisecond)
+	if _, err := k.Store().Quote(ctx, alice.ID, q.ID); err != nil {
+		t.Fatalf("a recently expired quote was swept: %v", err)
+	}
+	clock.Advance(2 * time.Hour)
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		if _, err := k.Store().Quote(ctx, alice.ID, q.ID); err != nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the janitor left a quote expired for two hours")
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
