@@ -108,6 +108,10 @@ type Connector struct {
 	reloadMu sync.Mutex
 	kick     chan struct{}
 
+	// smu guards cfg.SettlementMethods, which SetSettlementMethods
+	// replaces at run time.
+	smu sync.RWMutex
+
 	// Background work (forwarding, passing back): cancelled and waited for
 	// by Close.
 	ctx    context.Context

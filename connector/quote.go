@@ -416,7 +416,7 @@ func (c *Connector) handleCustom(ctx context.Context, e *entry, req ledger.Messa
 		out, err := json.Marshal(struct {
 			Method  string          `json:"method"`
 			Methods json.RawMessage `json:"settlement_methods"`
-		}{MethodSettlementMethodsResponse, c.cfg.SettlementMethods})
+		}{MethodSettlementMethodsResponse, c.settlementMethods()})
 		if err != nil {
 			return ledger.Message{}, err
 		}

@@ -235,6 +235,12 @@ func Open(ctx context.Context, cfg Config) (*Kit, error) {
 		k.log.Warn("reconciling payments", "err", err)
 	}
 	k.goBackground(k.janitor)
+	if err := k.reconcileWithdrawals(ctx); err != nil {
+		k.log.Warn("reconciling withdrawals", "err", err)
+	}
+	if err := k.loadSettlementMethods(ctx); err != nil {
+		return nil, fmt.Errorf("kit: settlement methods: %w", err)
+	}
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	k.cancel = cancel
 	go func() {

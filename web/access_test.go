@@ -50,6 +50,20 @@ func TestEveryRouteAsAnotherUser(t *testing.T) {
 	alice.do("POST", "/api/payments/quote", map[string]string{"destination": "carol", "sourceAmount": "20"}).decode(t, &q2)
 
 	admin := e.admin()
+	// Alice's withdrawal (pending), a settlement that credited her back,
+	// and a settlement method.
+	var wd withdrawalJSON
+	r = alice.do("POST", "/api/withdrawals", map[string]string{"amount": "10"})
+	expect(t, "alice withdraws", r, 201, "")
+	r.decode(t, &wd)
+	var sm settlementJSON
+	r = admin.do("POST", "/api/settlements/user/alice", map[string]string{"amount": "10", "method": "cash"})
+	expect(t, "alice settles", r, 201, "")
+	r.decode(t, &sm)
+	var method settlementMethodJSON
+	r = admin.do("POST", "/api/settlement_methods", map[string]any{"type": "cash", "description": "at the desk"})
+	expect(t, "a settlement method", r, 201, "")
+	r.decode(t, &method)
 	snapshot := func() string {
 		t.Helper()
 		var b strings.Builder
@@ -71,6 +85,16 @@ func TestEveryRouteAsAnotherUser(t *testing.T) {
 		fmt.Fprintf(&b, "limits %s %s|", info.Limits.Minimum, info.Limits.Maximum)
 		ins, _ := e.k.Store().Invites(ctx)
 		fmt.Fprintf(&b, "invites %d|", len(ins))
+		ws, _ := e.k.Withdrawals(ctx, 0, 100)
+		for _, w := range ws {
+			fmt.Fprintf(&b, "withdrawal %s %s %s %d|", w.ID, w.Username, w.Status, w.Amount)
+		}
+		ss, _ := e.k.Settlements(ctx, 100)
+		fmt.Fprintf(&b, "settlements %d|", len(ss))
+		ms, _ := e.k.SettlementMethods(ctx, false)
+		for _, m := range ms {
+			fmt.Fprintf(&b, "method %s %s %v|", m.ID, m.Name, m.Enabled)
+		}
 		return b.String()
 	}
 	before := snapshot()
@@ -104,10 +128,23 @@ func TestEveryRouteAsAnotherUser(t *testing.T) {
 		{"POST", "/api/peers", "/api/peers", map[string]string{"hostname": "example.com", "limit": "1"}, 403, 401},
 		{"PUT", "/api/peers/{id}", "/api/peers/some-id", map[string]string{"limit": "1"}, 403, 401},
 		{"DELETE", "/api/peers/{id}", "/api/peers/some-id", nil, 403, 401},
+		{"GET", "/api/peers/{id}/settlement_methods", "/api/peers/some-id/settlement_methods", nil, 403, 401},
 		{"GET", "/api/invites", "/api/invites", nil, 403, 401},
 		{"POST", "/api/invites", "/api/invites", map[string]string{"amount": "1000000"}, 403, 401},
 		{"GET", "/api/invites/{code}", "/api/invites/" + inviteCode, nil, 200, 200},
 		{"DELETE", "/api/invites/{code}", "/api/invites/" + inviteCode, nil, 403, 401},
+		{"POST", "/api/withdrawals", "/api/withdrawals", map[string]string{"amount": "1000000"}, 422, 401},
+		{"GET", "/api/withdrawals", "/api/withdrawals", nil, 200, 401},
+		{"PUT", "/api/withdrawals/{id}", "/api/withdrawals/" + wd.ID, map[string]string{"status": "rejected"}, 403, 401},
+		{"POST", "/api/settlements/user/{username}", "/api/settlements/user/bob", map[string]string{"amount": "1000"}, 403, 401},
+		{"POST", "/api/settlements/peer/{peerId}", "/api/settlements/peer/some-id", map[string]string{"amount": "1000"}, 403, 401},
+		{"GET", "/api/settlements", "/api/settlements", nil, 403, 401},
+		{"GET", "/api/settlements/{id}", "/api/settlements/" + sm.ID, nil, 404, 401},
+		{"GET", "/api/settlement_methods", "/api/settlement_methods", nil, 200, 200},
+		{"GET", "/api/settlement_methods", "/api/settlement_methods?all=true", nil, 403, 401},
+		{"POST", "/api/settlement_methods", "/api/settlement_methods", map[string]string{"type": "custom"}, 403, 401},
+		{"PUT", "/api/settlement_methods/{id}", "/api/settlement_methods/" + method.ID, map[string]any{"enabled": false}, 403, 401},
+		{"DELETE", "/api/settlement_methods/{id}", "/api/settlement_methods/" + method.ID, nil, 403, 401},
 		{"GET", "/api/events", "/api/events", nil, 0, 401}, // bob's own stream: below
 		{"POST", "/api/auth/logout", "/api/auth/logout", nil, 204, 401},
 	}
@@ -162,6 +199,9 @@ func TestEveryRouteAsAnotherUser(t *testing.T) {
 			// What bob may read is his own.
 			if r.code == 200 && rt.method == "GET" && bytes.Contains(r.body, []byte(`"id":"a1"`)) && rt.pattern != "/api/users/{username}/profilepic" {
 				t.Errorf("%s %s: shows alice's payment: %s", who.name, rt.path, r.body)
+			}
+			if r.code == 200 && (rt.pattern == "/api/withdrawals" || rt.pattern == "/api/payments") && (bytes.Contains(r.body, []byte(wd.ID)) || bytes.Contains(r.body, []byte(sm.ID))) {
+				t.Errorf("%s %s: shows alice's withdrawal or settlement: %s", who.name, rt.path, r.body)
 			}
 			if r.code == 200 && rt.pattern == "/api/tokens" && bytes.Contains(r.body, []byte("alice")) {
 				t.Errorf("%s: shows alice's token: %s", who.name, r.body)

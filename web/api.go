@@ -110,6 +110,13 @@ func kitError(err error) *errAPI {
 		{kit.ErrPeerNotFound, 404, "NotFoundError", "no such peer"},
 		{kit.ErrPeerExists, 409, "PeerExistsError", "this peer is added already"},
 		{kit.ErrPeerUnreachable, 502, "PeerUnreachableError", ""},
+		{kit.ErrWithdrawalNotFound, 404, "NotFoundError", "no such withdrawal"},
+		{kit.ErrWithdrawalFinal, 409, "WithdrawalFinalError", ""},
+		{kit.ErrInvalidStatus, 400, "InvalidStatusError", ""},
+		{kit.ErrSettlementNotFound, 404, "NotFoundError", "no such settlement"},
+		{kit.ErrInvalidSettlement, 400, "InvalidSettlementError", ""},
+		{kit.ErrSettlementMethodNotFound, 404, "NotFoundError", "no such settlement method"},
+		{kit.ErrInvalidSettlementMethod, 400, "InvalidSettlementMethodError", ""},
 	} {
 		if errors.Is(err, c.err) {
 			msg := c.msg
@@ -338,11 +345,26 @@ func (a *api) routes() {
 	a.handle("POST", "/api/peers", a.admin(a.addPeer))
 	a.handle("PUT", "/api/peers/{id}", a.admin(a.updatePeer))
 	a.handle("DELETE", "/api/peers/{id}", a.admin(a.deletePeer))
+	a.handle("GET", "/api/peers/{id}/settlement_methods", a.admin(a.peerSettlementMethods))
 	// Invites.
 	a.handle("GET", "/api/invites", a.admin(a.listInvites))
 	a.handle("POST", "/api/invites", a.admin(a.createInvite))
 	a.handle("GET", "/api/invites/{code}", a.getInvite) // public
 	a.handle("DELETE", "/api/invites/{code}", a.admin(a.deleteInvite))
+	// Withdrawals: a user asks, the admin processes.
+	a.handle("POST", "/api/withdrawals", a.authed(a.withdraw))
+	a.handle("GET", "/api/withdrawals", a.authed(a.listWithdrawals)) // admin: all; a user: own
+	a.handle("PUT", "/api/withdrawals/{id}", a.admin(a.setWithdrawalStatus))
+	// Settlements (admin; a user may read one that credited them).
+	a.handle("POST", "/api/settlements/user/{username}", a.admin(a.settleUser))
+	a.handle("POST", "/api/settlements/peer/{peerId}", a.admin(a.settlePeer))
+	a.handle("GET", "/api/settlements", a.admin(a.listSettlements))
+	a.handle("GET", "/api/settlements/{id}", a.authed(a.getSettlement)) // admin or the user credited
+	// Settlement methods.
+	a.handle("GET", "/api/settlement_methods", a.listSettlementMethods) // public: enabled ones; ?all=true: admin
+	a.handle("POST", "/api/settlement_methods", a.admin(a.createSettlementMethod))
+	a.handle("PUT", "/api/settlement_methods/{id}", a.admin(a.updateSettlementMethod))
+	a.handle("DELETE", "/api/settlement_methods/{id}", a.admin(a.deleteSettlementMethod))
 	// Live updates.
 	a.handle("GET", "/api/events", a.authed(a.events))
 	a.methodFallbacks()

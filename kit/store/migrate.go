@@ -112,6 +112,44 @@ CREATE TABLE kit_peers (
 	created_at     BIGINT NOT NULL,
 	updated_at     BIGINT NOT NULL
 )`},
+	{4, "withdrawals, settlements, settlement methods", `
+CREATE TABLE kit_withdrawals (
+	id          TEXT PRIMARY KEY,
+	user_id     BIGINT NOT NULL REFERENCES kit_users (id) ON DELETE CASCADE,
+	amount      BIGINT NOT NULL CHECK (amount > 0),
+	status      TEXT NOT NULL CHECK (status IN ('pending', 'processing', 'completed', 'rejected')),
+	transfer_id TEXT NOT NULL UNIQUE,
+	created_at  BIGINT NOT NULL,
+	updated_at  BIGINT NOT NULL
+);
+CREATE INDEX kit_withdrawals_user ON kit_withdrawals (user_id, created_at DESC);
+CREATE INDEX kit_withdrawals_created ON kit_withdrawals (created_at DESC, id DESC);
+CREATE TABLE kit_settlement_methods (
+	id          TEXT PRIMARY KEY,
+	type        TEXT NOT NULL,
+	name        TEXT NOT NULL,
+	description TEXT NOT NULL DEFAULT '',
+	uri         TEXT NOT NULL DEFAULT '',
+	logo        TEXT NOT NULL DEFAULT '',
+	enabled     BOOLEAN NOT NULL DEFAULT FALSE,
+	created_at  BIGINT NOT NULL,
+	updated_at  BIGINT NOT NULL
+);
+CREATE TABLE kit_settlements (
+	id          TEXT PRIMARY KEY,
+	user_id     BIGINT REFERENCES kit_users (id) ON DELETE SET NULL,
+	peer_id     TEXT,
+	peer_host   TEXT NOT NULL DEFAULT '',
+	amount      BIGINT NOT NULL CHECK (amount > 0),
+	currency    TEXT NOT NULL,
+	method      TEXT NOT NULL DEFAULT '',
+	method_id   TEXT,
+	note        TEXT NOT NULL DEFAULT '',
+	transfer_id TEXT,
+	created_at  BIGINT NOT NULL,
+	CHECK ((user_id IS NULL) OR (peer_id IS NULL))
+);
+CREATE INDEX kit_settlements_created ON kit_settlements (created_at DESC, id DESC)`},
 }
 
 func (s *Store) render(sql string) string {
