@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/ilpkit/ilpkit/kit/store"
-	"github.com/ilpkit/ilpkit/plugin/trustline"
 )
 
 // Errors of account administration.
@@ -71,10 +70,7 @@ func (k *Kit) SetUserLimits(ctx context.Context, username string, min, max *int6
 	}
 	next := u
 	next.MinBalance, next.MaxBalance = min, max
-	l := trustline.UserLimits()
-	if nl := limitsOf(next); nl != nil {
-		l = *nl
-	}
+	l := *k.limitsOf(next)
 	lo, okLo := l.Minimum.Value()
 	hi, okHi := l.Maximum.Value()
 	if okLo && okHi && lo.Cmp(hi) > 0 {

@@ -111,7 +111,10 @@ type Kit struct {
 	httpClient *http.Client
 	hub        hub
 	peers      peers
-	unsub      func()
+
+	limitsMu sync.RWMutex
+	defaults DefaultLimits
+	unsub    func()
 
 	viewMu sync.Mutex
 	views  map[string]ledger.Plugin
@@ -194,6 +197,9 @@ func Open(ctx context.Context, cfg Config) (*Kit, error) {
 	})
 	if err != nil {
 		return nil, fmt.Errorf("kit: %w", err)
+	}
+	if err := k.loadDefaults(ctx); err != nil {
+		return nil, err
 	}
 	if err := k.loadAccounts(ctx); err != nil {
 		return nil, err

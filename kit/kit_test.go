@@ -11,6 +11,7 @@ import (
 
 	"github.com/ilpkit/ilpkit/internal/pgtest"
 	"github.com/ilpkit/ilpkit/kit"
+	"github.com/ilpkit/ilpkit/kit/store"
 	"github.com/ilpkit/ilpkit/ledger/plugintest"
 	"github.com/ilpkit/ilpkit/plugin/virtual"
 )
@@ -190,4 +191,60 @@ func TestJanitor(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// TestDefaultLimits: the admin's default limits apply to every user
+// without limits of its own, at once, to new users, and after a restart;
+// a user's own limits win.
+func TestDefaultLimits(t *testing.T) {
+	ctx := context.Background()
+	db := filepath.Join(t.TempDir(), "kit.db")
+	k, alice, bob := twoUsers(t, db)
+	own := int64(-50)
+	if _, err := k.SetUserLimits(ctx, "bob", &own, nil); err != nil {
+		t.Fatal(err)
+	}
+	min := int64(-500)
+	if err := k.SetDefaultLimits(ctx, kit.DefaultLimits{Min: &min}); err != nil {
+		t.Fatal(err)
+	}
+	// alice has 1000 and may now go to -500; bob keeps his own -50.
+	pay := func(k *kit.Kit, from store.User, to string, amount uint64, id string) error {
+		q, err := k.Quote(ctx, from, kit.QuoteRequest{Destination: to, SourceAmount: amount})
+		if err != nil {
+			return err
+		}
+		_, err = k.Pay(ctx, from, kit.PayRequest{ID: id, QuoteID: q.ID, SourceAmount: amount, DestinationAmount: amount})
+		return err
+	}
+	if err := pay(k, alice, "bob", 1400, "a1"); err != nil {
+		t.Fatalf("alice within the default: %v", err)
+	}
+	if err := pay(k, alice, "bob", 200, "a2"); !errors.Is(err, kit.ErrInsufficientFunds) {
+		t.Errorf("alice beyond the default: %v", err)
+	}
+	if err := pay(k, bob, "alice", 1450, "b1"); err != nil {
+		t.Fatalf("bob within his own limit: %v", err)
+	}
+	if err := pay(k, bob, "alice", 1, "b2"); !errors.Is(err, kit.ErrInsufficientFunds) {
+		t.Errorf("bob beyond his own limit: %v", err)
+	}
+	if err := k.SetDefaultLimits(ctx, kit.DefaultLimits{Min: &min, Max: ptr(int64(-600))}); !errors.Is(err, kit.ErrInvalidLimits) {
+		t.Errorf("min above max: %v", err)
+	}
+	if err := k.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	k2 := open(t, kit.Config{DBURI: db, Registration: true})
+	if d := k2.Defaults(); d.Min == nil || *d.Min != -500 || d.Max != nil {
+		t.Errorf("defaults after a restart: %+v", d)
+	}
+	carol, err := k2.Register(ctx, kit.NewUser{Username: "carol", Password: "carol-password"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := pay(k2, carol, "alice", 400, "c1"); err != nil {
+		t.Errorf("a new user within the default: %v", err)
+	}
+	checkSum(t, k2)
 }

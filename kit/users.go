@@ -66,12 +66,10 @@ func validPassword(pw string) error {
 }
 
 // limitsOf is the trustline limits of a user row: its own where set, else
-// the kit's defaults (nil).
-func limitsOf(u store.User) *trustline.Limits {
-	if u.MinBalance == nil && u.MaxBalance == nil {
-		return nil
-	}
-	l := trustline.UserLimits()
+// the kit's defaults (which the admin sets; minimum 0 and maximum
+// unlimited until then).
+func (k *Kit) limitsOf(u store.User) *trustline.Limits {
+	l := k.defaultLimits()
 	if u.MinBalance != nil {
 		l.Minimum = ledger.Limit(ledger.Int128FromInt64(*u.MinBalance))
 	}
@@ -90,7 +88,7 @@ func (k *Kit) loadAccounts(ctx context.Context) error {
 			return fmt.Errorf("kit: %w", err)
 		}
 		for _, u := range users {
-			if err := k.server.CreateAccount(ctx, u.Username, limitsOf(u)); err != nil && !errors.Is(err, trustline.ErrAccountExists) {
+			if err := k.server.CreateAccount(ctx, u.Username, k.limitsOf(u)); err != nil && !errors.Is(err, trustline.ErrAccountExists) {
 				return fmt.Errorf("kit: account %s: %w", u.Username, err)
 			}
 			if u.Disabled {
@@ -198,7 +196,7 @@ func (k *Kit) createUser(ctx context.Context, nu NewUser, admin bool) (store.Use
 	if err != nil {
 		return store.User{}, fmt.Errorf("kit: %w", err)
 	}
-	if err := k.server.CreateAccount(ctx, u.Username, nil); err != nil && !errors.Is(err, trustline.ErrAccountExists) {
+	if err := k.server.CreateAccount(ctx, u.Username, k.limitsOf(u)); err != nil && !errors.Is(err, trustline.ErrAccountExists) {
 		return store.User{}, fmt.Errorf("kit: account: %w", err)
 	}
 	return u, nil

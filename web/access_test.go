@@ -124,6 +124,8 @@ func TestEveryRouteAsAnotherUser(t *testing.T) {
 		{"GET", "/api/payments/stats", "/api/payments/stats", nil, 200, 401},
 		{"GET", "/api/parse/destination", "/api/parse/destination?destination=alice", nil, 200, 401},
 		{"GET", "/api/admin/ledger", "/api/admin/ledger", nil, 403, 401},
+		{"GET", "/api/admin/limits", "/api/admin/limits", nil, 403, 401},
+		{"PUT", "/api/admin/limits", "/api/admin/limits", map[string]any{"minBalance": "-5", "maxBalance": nil}, 403, 401},
 		{"GET", "/api/peers", "/api/peers", nil, 403, 401},
 		{"POST", "/api/peers", "/api/peers", map[string]string{"hostname": "example.com", "limit": "1"}, 403, 401},
 		{"PUT", "/api/peers/{id}", "/api/peers/some-id", map[string]string{"limit": "1"}, 403, 401},

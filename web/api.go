@@ -340,6 +340,8 @@ func (a *api) routes() {
 	a.handle("GET", "/api/parse/destination", a.authed(a.parseDestination))
 	// The kit's books (admin).
 	a.handle("GET", "/api/admin/ledger", a.admin(a.ledgerBooks))
+	a.handle("GET", "/api/admin/limits", a.admin(a.getDefaultLimits))
+	a.handle("PUT", "/api/admin/limits", a.admin(a.setDefaultLimits))
 	// Peers (admin).
 	a.handle("GET", "/api/peers", a.admin(a.listPeers))
 	a.handle("POST", "/api/peers", a.admin(a.addPeer))
