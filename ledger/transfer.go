@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"strconv"
 	"time"
 )
@@ -62,6 +63,9 @@ func ParseTime(s string) (time.Time, error) {
 // MarshalJSON writes the 2017 shape: amount as a decimal string, expiresAt
 // with milliseconds.
 func (t Transfer) MarshalJSON() ([]byte, error) {
+	if b, ok := t.appendPlainJSON(nil); ok {
+		return b, nil
+	}
 	j := transferJSON{
 		ID:                 t.ID,
 		Ledger:             t.Ledger,
@@ -77,6 +81,63 @@ func (t Transfer) MarshalJSON() ([]byte, error) {
 		j.ExpiresAt = FormatTime(t.ExpiresAt)
 	}
 	return marshalNoEscape(j)
+}
+
+// appendPlainJSON appends what MarshalJSON writes, without reflection,
+// for the common transfer: strings of printable ASCII other than '"' and
+// '\\' (which JSON writes as they are), no custom or note to self, and an
+// expiry (if any) in the years 0 to 9999. It reports false for any other.
+func (t *Transfer) appendPlainJSON(b []byte) ([]byte, bool) {
+	if len(t.Custom) > 0 || len(t.NoteToSelf) > 0 || !plainJSON(t.ID) || !plainJSON(t.Ledger) || !plainJSON(t.From) ||
+		!plainJSON(t.To) || !plainJSON(t.ILP) || !plainJSON(t.ExecutionCondition) {
+		return b, false
+	}
+	var u time.Time
+	if !t.ExpiresAt.IsZero() {
+		u = t.ExpiresAt.UTC()
+		if y := u.Year(); y < 0 || y > 9999 {
+			return b, false
+		}
+	}
+	b = slices.Grow(b, 150+len(t.ID)+len(t.Ledger)+len(t.From)+len(t.To)+len(t.ILP)+len(t.ExecutionCondition))
+	b = append(b, `{"id":"`...)
+	b = append(b, t.ID...)
+	b = append(b, '"')
+	b = appendPlainField(b, `,"ledger":"`, t.Ledger)
+	b = appendPlainField(b, `,"from":"`, t.From)
+	b = appendPlainField(b, `,"to":"`, t.To)
+	b = append(b, `,"amount":"`...)
+	b = strconv.AppendUint(b, t.Amount, 10)
+	b = append(b, '"')
+	b = appendPlainField(b, `,"ilp":"`, t.ILP)
+	b = appendPlainField(b, `,"executionCondition":"`, t.ExecutionCondition)
+	if !t.ExpiresAt.IsZero() {
+		b = append(b, `,"expiresAt":"`...)
+		b = u.AppendFormat(b, isoMillis)
+		b = append(b, '"')
+	}
+	return append(b, '}'), true
+}
+
+// plainJSON reports whether JSON writes s as it is, between quotes.
+func plainJSON(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' {
+			return false
+		}
+	}
+	return true
+}
+
+// appendPlainField appends name (which opens the string) and v, unless v is
+// empty.
+func appendPlainField(b []byte, name, v string) []byte {
+	if v == "" {
+		return b
+	}
+	b = append(b, name...)
+	b = append(b, v...)
+	return append(b, '"')
 }
 
 // UnmarshalJSON reads a transfer leniently: the amount may be a string or a

@@ -8,7 +8,9 @@ import (
 	"log/slog"
 	"net/url"
 	"path/filepath"
+	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -38,6 +40,15 @@ type sqliteEngine struct {
 	done chan struct{}
 
 	wstmts map[string]*stdsql.Stmt // writer goroutine only
+
+	// rows caches rows as the writer connection last read or wrote them
+	// (writer goroutine only). It is valid while no other connection
+	// commits: every transaction checks PRAGMA data_version first and
+	// empties it when another connection (another process, another DB on
+	// the same file) has committed since.
+	rows        map[rowKey]cachedRow
+	dataVersion int64
+	upserts     map[upsertKey]string // the text of the upserts, by table and row count
 
 	rmu    sync.Mutex
 	rstmts map[string]*stdsql.Stmt
@@ -69,8 +80,12 @@ func openSQLite(ctx context.Context, path string, cfg config) (*sqliteEngine, er
 		done:     make(chan struct{}),
 		wstmts:   make(map[string]*stdsql.Stmt),
 		rstmts:   make(map[string]*stdsql.Stmt),
+		rows:     make(map[rowKey]cachedRow),
+		upserts:  make(map[upsertKey]string),
 	}
-	wconn, err := sqlite.NewConnector(sqliteDSN(abs, cfg.busyTimeout, "journal_mode(WAL)"))
+	// The writer keeps up to 64 MiB of pages: the transfer keys are random,
+	// so a small cache reads an index page back for most new transfers.
+	wconn, err := sqlite.NewConnector(sqliteDSN(abs, cfg.busyTimeout, "journal_mode(WAL)", "cache_size(-65536)"))
 	if err != nil {
 		return nil, fmt.Errorf("backend/sql: sqlite %s: %w", abs, err)
 	}
@@ -198,6 +213,11 @@ func (e *sqliteEngine) writer() {
 			return
 		}
 		batch = append(batch[:0], first)
+		if len(e.reqs) < e.maxBatch {
+			// Let the goroutines that are about to write queue their
+			// requests too: one transaction for more of them.
+			runtime.Gosched()
+		}
 	fill:
 		for len(batch) < e.maxBatch {
 			select {
@@ -239,13 +259,18 @@ func (e *sqliteEngine) runBatch(batch []*writeReq) {
 	if len(live) == 0 {
 		return
 	}
-	err := e.runTx(live)
+	err := e.runTx(live, false)
+	if errors.Is(err, errNotNew) {
+		// A transfer assumed new was not: run the batch again, reading
+		// every transfer first.
+		err = e.runTx(live, true)
+	}
 	if err != nil && len(live) > 1 {
 		// Run each alone, so that one failing statement fails only its own
 		// request. The batch was rolled back: nothing of it is stored.
 		e.log.Warn("backend/sql: sqlite group commit failed; retrying one by one", "ops", len(live), "err", err)
 		for _, r := range live {
-			r.err = e.runTx([]*writeReq{r})
+			r.err = e.runTx([]*writeReq{r}, true)
 		}
 	} else if err != nil {
 		live[0].err = err
@@ -255,12 +280,23 @@ func (e *sqliteEngine) runBatch(batch []*writeReq) {
 	}
 }
 
-func (e *sqliteEngine) runTx(reqs []*writeReq) error {
+// errNotNew reports that a transfer row the transaction assumed missing
+// exists: the transaction is rolled back and run again without assuming.
+var errNotNew = errors.New("backend/sql: a transfer assumed new exists")
+
+// runTx runs reqs in one transaction. Unless careful, a new transfer whose
+// row is not cached is assumed missing (not read) and inserted only if it
+// is: when it was there after all, runTx fails with errNotNew.
+func (e *sqliteEngine) runTx(reqs []*writeReq, careful bool) error {
 	ctx := context.Background()
 	if err := e.execW("BEGIN IMMEDIATE"); err != nil {
 		return fmt.Errorf("sqlite begin: %w", err)
 	}
-	w := &writeTx{e: e, now: e.now().UTC().Format(sequelizeSQLiteTime)}
+	if err := e.checkDataVersion(); err != nil {
+		e.rollback(ctx)
+		return fmt.Errorf("sqlite data_version: %w", err)
+	}
+	w := &writeTx{e: e, now: e.now().UTC().Format(sequelizeSQLiteTime), pending: make(map[rowKey]cachedRow), careful: careful}
 	for _, r := range reqs {
 		r.refusal, r.err = r.fn(w)
 		if r.err != nil {
@@ -268,9 +304,33 @@ func (e *sqliteEngine) runTx(reqs []*writeReq) error {
 			return r.err
 		}
 	}
+	if err := w.flush(); err != nil {
+		e.rollback(ctx)
+		return err
+	}
 	if err := e.execW("COMMIT"); err != nil {
 		e.rollback(ctx)
 		return fmt.Errorf("sqlite commit: %w", err)
+	}
+	w.committed()
+	return nil
+}
+
+// checkDataVersion empties the row cache when another connection has
+// committed since the writer last looked. It runs inside the write
+// transaction, so nobody else commits until it ends.
+func (e *sqliteEngine) checkDataVersion() error {
+	s, err := e.wstmt("PRAGMA data_version")
+	if err != nil {
+		return err
+	}
+	var v int64
+	if err := s.QueryRow().Scan(&v); err != nil {
+		return err
+	}
+	if v != e.dataVersion {
+		clear(e.rows)
+		e.dataVersion = v
 	}
 	return nil
 }
@@ -285,7 +345,10 @@ func (e *sqliteEngine) execW(q string) error {
 	return err
 }
 
+// rollback ends a failed transaction. The row cache starts again empty:
+// what failed may have been half done.
 func (e *sqliteEngine) rollback(ctx context.Context) {
+	clear(e.rows)
 	if _, err := e.wc.ExecContext(ctx, "ROLLBACK"); err != nil {
 		e.log.Debug("backend/sql: sqlite rollback", "err", err)
 	}
@@ -319,10 +382,15 @@ func (e *sqliteEngine) rstmt(ctx context.Context, q string) (*stdsql.Stmt, error
 	return s, nil
 }
 
-// writeTx is what a write request sees: the open transaction.
+// writeTx is what a write request sees: the open transaction. Rows are
+// written when the transaction commits (each row once, however many
+// requests of the batch changed it); until then reads see them in pending.
 type writeTx struct {
-	e   *sqliteEngine
-	now string
+	e       *sqliteEngine
+	now     string
+	pending map[rowKey]cachedRow // rows written by this transaction
+	careful bool                 // read every transfer row (see runTx)
+	assumed map[rowKey]bool      // transfer rows written as new without reading them
 }
 
 // stored is a row's value as read: found false for a missing row, valid
@@ -332,51 +400,192 @@ type stored struct {
 	found, valid bool
 }
 
-// getMany reads the rows of keys with one statement.
-func (w *writeTx) getMany(t *table, keys []string) (map[string]stored, error) {
-	q := `SELECT "key", "value" FROM ` + t.ident + ` WHERE "key" IN (?` + strings.Repeat(", ?", len(keys)-1) + `)`
+// rowKey names a row of a table.
+type rowKey struct {
+	t   *table
+	key string
+}
+
+// cachedRow is a row the writer knows; rec is the decoded record of a
+// transfer row, when known.
+type cachedRow struct {
+	stored
+	rec *ledger.Record
+}
+
+// maxCachedRows bounds the writer's row cache; beyond it the cache starts
+// again empty.
+const maxCachedRows = 1 << 16
+
+// getMany returns the rows of keys: those the transaction wrote, those
+// the cache holds, and the others read with one statement. The rows read
+// are cached, except a missing row noCache (a transfer about to be
+// created: its row is cached when it is written).
+//
+// With assume, a row noCache that is neither written nor cached is not
+// read but taken as missing, and assumed reports it.
+func (w *writeTx) getMany(t *table, keys []string, noCache string, assume bool) (_ map[string]cachedRow, assumed bool, _ error) {
+	out := make(map[string]cachedRow, len(keys))
+	var missing []string
+	for _, k := range keys {
+		rk := rowKey{t, k}
+		if r, ok := w.pending[rk]; ok {
+			out[k] = r
+		} else if r, ok := w.e.rows[rk]; ok {
+			out[k] = r
+		} else if assume && k == noCache {
+			assumed = true
+		} else {
+			missing = append(missing, k)
+		}
+	}
+	if len(missing) == 0 {
+		return out, assumed, nil
+	}
+	q := `SELECT "key", "value" FROM ` + t.ident + ` WHERE "key" IN (?` + strings.Repeat(", ?", len(missing)-1) + `)`
 	s, err := w.e.wstmt(q)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
-	args := make([]any, len(keys))
-	for i, k := range keys {
+	args := make([]any, len(missing))
+	for i, k := range missing {
 		args[i] = k
 	}
 	rows, err := s.Query(args...)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	defer rows.Close()
-	out := make(map[string]stored, len(keys))
 	for rows.Next() {
 		var k string
 		var v stdsql.NullString
 		if err := rows.Scan(&k, &v); err != nil {
-			return nil, err
+			return nil, false, err
 		}
-		out[k] = stored{value: v.String, found: true, valid: v.Valid}
+		out[k] = cachedRow{stored: stored{value: v.String, found: true, valid: v.Valid}}
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, false, err
+	}
+	if len(w.e.rows)+len(missing) > maxCachedRows {
+		clear(w.e.rows)
+	}
+	for _, k := range missing {
+		if r := out[k]; r.found || k != noCache {
+			w.e.rows[rowKey{t, k}] = r
+		}
+	}
+	return out, assumed, nil
 }
 
-// putMany upserts rows with one statement, keeping "createdAt" of the rows
-// that exist.
-func (w *writeTx) putMany(t *table, kv [][2]string) error {
-	if len(kv) == 0 {
+// putMany writes balance rows in the transaction.
+func (w *writeTx) putMany(t *table, kv [][2]string) {
+	for _, r := range kv {
+		w.pending[rowKey{t, r[0]}] = cachedRow{stored: stored{value: r[1], found: true, valid: true}}
+	}
+}
+
+// putRecord writes a transfer row in the transaction; assumed says it was
+// taken as missing without reading it (see getMany).
+func (w *writeTx) putRecord(t *table, key, value string, rec ledger.Record, assumed bool) {
+	rk := rowKey{t, key}
+	w.pending[rk] = cachedRow{stored: stored{value: value, found: true, valid: true}, rec: &rec}
+	if assumed {
+		if w.assumed == nil {
+			w.assumed = make(map[rowKey]bool)
+		}
+		w.assumed[rk] = true
+	}
+}
+
+// maxRowsPerStatement bounds the rows of one upsert.
+const maxRowsPerStatement = 32
+
+// flush stores the rows the transaction wrote, with one upsert per table
+// and maxRowsPerStatement rows.
+func (w *writeTx) flush() error {
+	if len(w.pending) == 0 {
 		return nil
 	}
-	// ?1 is the time; row i has ?(2i+2) and ?(2i+3).
-	var b strings.Builder
-	b.WriteString(`INSERT INTO ` + t.ident + ` ("key", "value", "createdAt", "updatedAt") VALUES `)
-	for i := range kv {
-		if i > 0 {
-			b.WriteString(", ")
+	byTable := make(map[*table][][2]string, 1)
+	var inserts map[*table][][2]string
+	for rk, r := range w.pending {
+		if w.assumed[rk] {
+			if inserts == nil {
+				inserts = make(map[*table][][2]string, 1)
+			}
+			inserts[rk.t] = append(inserts[rk.t], [2]string{rk.key, r.value})
+			continue
 		}
-		fmt.Fprintf(&b, "(?%d, ?%d, ?1, ?1)", 2*i+2, 2*i+3)
+		byTable[rk.t] = append(byTable[rk.t], [2]string{rk.key, r.value})
 	}
-	b.WriteString(` ON CONFLICT ("key") DO UPDATE SET "value" = excluded."value", "updatedAt" = excluded."updatedAt"`)
-	q := b.String()
+	for t, kv := range inserts {
+		for len(kv) > 0 {
+			n := min(len(kv), maxRowsPerStatement)
+			if err := w.upsert(t, kv[:n], true); err != nil {
+				return err
+			}
+			kv = kv[n:]
+		}
+	}
+	for t, kv := range byTable {
+		for len(kv) > 0 {
+			n := min(len(kv), maxRowsPerStatement)
+			if err := w.upsert(t, kv[:n], false); err != nil {
+				return err
+			}
+			kv = kv[n:]
+		}
+	}
+	return nil
+}
+
+// committed moves the rows the transaction wrote into the cache. A
+// transfer in a final state leaves it: it is rarely read again.
+func (w *writeTx) committed() {
+	c := w.e.rows
+	if len(c)+len(w.pending) > maxCachedRows {
+		clear(c)
+	}
+	for rk, r := range w.pending {
+		if r.rec != nil && r.rec.State != ledger.StatePrepared {
+			delete(c, rk)
+			continue
+		}
+		c[rk] = r
+	}
+}
+
+type upsertKey struct {
+	t      *table
+	n      int
+	insert bool
+}
+
+// upsert writes rows with one statement, keeping "createdAt" of the rows
+// that exist. With insert, the rows must be new: it writes none that exists
+// and fails with errNotNew if there was one.
+func (w *writeTx) upsert(t *table, kv [][2]string, insert bool) error {
+	qk := upsertKey{t, len(kv), insert}
+	q, ok := w.e.upserts[qk]
+	if !ok {
+		// ?1 is the time; row i has ?(2i+2) and ?(2i+3).
+		var b strings.Builder
+		b.WriteString(`INSERT INTO ` + t.ident + ` ("key", "value", "createdAt", "updatedAt") VALUES `)
+		for i := range kv {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			fmt.Fprintf(&b, "(?%d, ?%d, ?1, ?1)", 2*i+2, 2*i+3)
+		}
+		if insert {
+			b.WriteString(` ON CONFLICT ("key") DO NOTHING`)
+		} else {
+			b.WriteString(` ON CONFLICT ("key") DO UPDATE SET "value" = excluded."value", "updatedAt" = excluded."updatedAt"`)
+		}
+		q = b.String()
+		w.e.upserts[qk] = q
+	}
 	s, err := w.e.wstmt(q)
 	if err != nil {
 		return err
@@ -386,8 +595,16 @@ func (w *writeTx) putMany(t *table, kv [][2]string) error {
 	for _, r := range kv {
 		args = append(args, r[0], r[1])
 	}
-	_, err = s.Exec(args...)
-	return err
+	res, err := s.Exec(args...)
+	if err != nil || !insert {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return err
+	} else if n != int64(len(kv)) {
+		return errNotNew
+	}
+	return nil
 }
 
 // reads lists the keys an operation reads: its own key (if any) and the
@@ -409,7 +626,7 @@ func reads(key string, changes []ledger.Change) []string {
 // compute applies changes in Go to the balances in rows (a missing row is
 // 0). It returns the balance after each change and the rows to write; a
 // refusal means nothing may be written.
-func compute(t *table, rows map[string]stored, changes []ledger.Change) (out []ledger.Int128, writes [][2]string, refusal error) {
+func compute(t *table, rows map[string]cachedRow, changes []ledger.Change) (out []ledger.Int128, writes [][2]string, refusal error) {
 	var names []string
 	out, final, refusal := ledger.ApplyChanges(changes, func(name string) (ledger.Int128, error) {
 		names = append(names, name)
@@ -491,7 +708,7 @@ func (e *sqliteEngine) transfers(ctx context.Context, t *table) ([]string, error
 func (e *sqliteEngine) connectBalance(ctx context.Context, t *table, key string) (ledger.Int128, error) {
 	var v ledger.Int128
 	err := e.do(ctx, func(w *writeTx) (error, error) {
-		rows, err := w.getMany(t, []string{key})
+		rows, _, err := w.getMany(t, []string{key}, "", false)
 		if err != nil {
 			return nil, err
 		}
@@ -503,7 +720,8 @@ func (e *sqliteEngine) connectBalance(ctx context.Context, t *table, key string)
 			w.e.log.Warn("backend/sql: balance is not an integer; storing 0 as 2.x did", "table", t.name, "key", key, "value", r.value)
 			v = ledger.Int128{}
 		}
-		return nil, w.putMany(t, [][2]string{{key, "0"}})
+		w.putMany(t, [][2]string{{key, "0"}})
+		return nil, nil
 	})
 	return v, err
 }
@@ -513,7 +731,7 @@ func (e *sqliteEngine) change(ctx context.Context, t *table, c ledger.Change) (l
 	changes := []ledger.Change{c}
 	keys := reads("", changes)
 	err := e.do(ctx, func(w *writeTx) (error, error) {
-		rows, err := w.getMany(t, keys)
+		rows, _, err := w.getMany(t, keys, "", false)
 		if err != nil {
 			return nil, err
 		}
@@ -522,7 +740,8 @@ func (e *sqliteEngine) change(ctx context.Context, t *table, c ledger.Change) (l
 			return refusal, nil
 		}
 		v = out[0]
-		return nil, w.putMany(t, writes)
+		w.putMany(t, writes)
+		return nil, nil
 	})
 	return v, err
 }
@@ -531,40 +750,92 @@ func (e *sqliteEngine) transit(ctx context.Context, t *table, op transition) (le
 	var res ledger.Result
 	keys := reads(op.key, op.changes)
 	err := e.do(ctx, func(w *writeTx) (error, error) {
-		res = ledger.Result{}
-		rows, err := w.getMany(t, keys)
-		if err != nil {
-			return nil, err
+		refusal, err, assumed := w.transit(t, op, keys, &res, op.create && !w.careful)
+		if refusal != nil && assumed {
+			// Refused with the transfer taken as new: read it to be sure
+			// (a transfer that exists gets its own answer).
+			refusal, err, _ = w.transit(t, op, keys, &res, false)
 		}
-		var rec ledger.Record
-		r := rows[op.key]
-		if r.found {
-			if rec, err = decodeRecord(t, op.key, r.value, r.valid); err != nil {
-				return err, nil
-			}
-		}
-		next, write, refusal := op.decide(rec, r.found)
-		if refusal != nil {
-			return refusal, nil
-		}
-		res.Record = next
-		if !write {
-			return nil, nil
-		}
-		out, writes, refusal := compute(t, rows, op.changes)
-		if refusal != nil {
-			return refusal, nil
-		}
-		value, err := ledger.MarshalRecord(next)
-		if err != nil {
-			return fmt.Errorf("%w: %w", ledger.ErrInvalidTransfer, err), nil
-		}
-		if err := w.putMany(t, append(writes, [2]string{op.key, string(value)})); err != nil {
-			return nil, err
-		}
-		res.Applied = true
-		res.Balances = out
-		return nil, nil
+		return refusal, err
 	})
 	return res, err
+}
+
+// transit runs op in the transaction, with res its result; see getMany
+// for assume and assumed.
+func (w *writeTx) transit(t *table, op transition, keys []string, res *ledger.Result, assume bool) (refusal, err error, assumed bool) {
+	*res = ledger.Result{}
+	rows, assumed, err := w.getMany(t, keys, op.key, assume)
+	if err != nil {
+		return nil, err, assumed
+	}
+	var rec ledger.Record
+	r := rows[op.key]
+	switch {
+	case r.rec != nil:
+		rec = *r.rec
+	case r.found:
+		if rec, err = decodeRecord(t, op.key, r.value, r.valid); err != nil {
+			return err, nil, assumed
+		}
+	}
+	next, write, refusal := op.decide(rec, r.found)
+	if refusal != nil {
+		return refusal, nil, assumed
+	}
+	res.Record = next
+	if !write {
+		return nil, nil, assumed
+	}
+	out, writes, refusal := compute(t, rows, op.changes)
+	if refusal != nil {
+		return refusal, nil, assumed
+	}
+	value, err := marshalRecord(next)
+	if err != nil {
+		return fmt.Errorf("%w: %w", ledger.ErrInvalidTransfer, err), nil, assumed
+	}
+	w.putMany(t, writes)
+	w.putRecord(t, op.key, string(value), next, assumed)
+	res.Applied = true
+	res.Balances = out
+	return nil, nil, assumed
+}
+
+// marshalRecord returns ledger.MarshalRecord(r), writing the record around
+// the transfer's own JSON by hand when every string of it is one JSON
+// writes as it is.
+func marshalRecord(r ledger.Record) ([]byte, error) {
+	if !plainJSON(string(r.State)) || !plainJSON(r.Fulfillment) {
+		return ledger.MarshalRecord(r)
+	}
+	t, err := r.Transfer.MarshalJSON() // compact, as the encoder of the record leaves it
+	if err != nil {
+		return ledger.MarshalRecord(r)
+	}
+	b := make([]byte, 0, len(t)+len(r.Fulfillment)+80)
+	b = append(b, `{"transfer":`...)
+	b = append(b, t...)
+	b = append(b, `,"state":"`...)
+	b = append(b, r.State...)
+	b = append(b, `","isIncoming":`...)
+	b = strconv.AppendBool(b, r.Incoming)
+	if r.Fulfillment == "" {
+		b = append(b, `,"fulfillment":null`...)
+	} else {
+		b = append(b, `,"fulfillment":"`...)
+		b = append(b, r.Fulfillment...)
+		b = append(b, '"')
+	}
+	return append(b, `,"written":true}`...), nil
+}
+
+// plainJSON reports whether JSON writes s as it is, between quotes.
+func plainJSON(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' {
+			return false
+		}
+	}
+	return true
 }
