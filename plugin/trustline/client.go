@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -184,6 +185,7 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 	if c.maxFrame <= 0 {
 		c.maxFrame = defaultMaxBodyBytes + maxClientFrameBytesExtra
 	}
+	c.header.Set(headerBatch, strconv.FormatInt(c.maxFrame, 10))
 	c.emitter.Log = c.log
 	c.q.init()
 	return c, nil
@@ -431,9 +433,12 @@ func (c *Client) dial(ctx context.Context) (*session, error) {
 		return nil, fmt.Errorf("trustline: %w: %w", ledger.ErrUnreachable, err)
 	}
 	ws.SetReadLimit(c.maxFrame)
-	s := &session{c: c, ws: ws, readerDone: make(chan struct{}), waiting: make(map[uint64]chan *frame)}
+	s := &session{c: c, ws: ws, readerDone: make(chan struct{}), writerDone: make(chan struct{}),
+		wwake: make(chan struct{}, 1), batch: batchLimit(resp.Header.Get(headerBatch)), names: make(interner),
+		waiting: make(map[uint64]chan *frame)}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	go s.readLoop()
+	go s.writer()
 	go s.pinger()
 	raw, err := s.call(ctx, methodGetInfo)
 	if err == nil {
@@ -569,8 +574,9 @@ func (c *Client) reconcile(s *session) {
 // emitLoop delivers the queued events in order until Disconnect.
 func (c *Client) emitLoop(r *runState) {
 	defer close(r.emitDone)
+	var evs []ledger.Event
 	for {
-		evs := c.q.take()
+		evs = c.q.take(evs)
 		for i := range evs {
 			c.emitter.Emit(&evs[i])
 		}
@@ -580,7 +586,7 @@ func (c *Client) emitLoop(r *runState) {
 		select {
 		case <-c.q.wake:
 		case <-r.stopEmit:
-			evs := c.q.take()
+			evs = c.q.take(evs)
 			for i := range evs {
 				c.emitter.Emit(&evs[i])
 			}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"runtime"
 	"sync"
 	"time"
 
@@ -19,7 +20,14 @@ type session struct {
 	ctx        context.Context // cancelled when the connection ends
 	cancel     context.CancelFunc
 	readerDone chan struct{}
+	writerDone chan struct{}
 	closeOnce  sync.Once
+	batch      int      // the largest batch frame the server reads; 0: no batches
+	names      interner // of the reader
+
+	wmu   sync.Mutex
+	wq    [][]byte      // messages for the writer
+	wwake chan struct{} // the writer has messages
 
 	mu      sync.Mutex
 	nextID  uint64
@@ -47,6 +55,7 @@ func (s *session) shutdown() {
 		_ = s.ws.CloseNow()
 	})
 	<-s.readerDone
+	<-s.writerDone
 }
 
 // fail ends the connection after an error and fails the calls waiting.
@@ -60,29 +69,79 @@ func (s *session) fail() {
 	}
 }
 
-// write sends one frame, bounded by the call timeout and the connection.
-// The caller's context is not used: a write cut short would end the
-// connection for every call.
-func (s *session) write(b []byte) error {
-	ctx, cancel := context.WithTimeout(s.ctx, s.c.callTimeout)
-	defer cancel()
-	if err := s.ws.Write(ctx, websocket.MessageText, b); err != nil {
-		return fmt.Errorf("trustline: %w: %w", ledger.ErrUnreachable, err)
+// send queues message b for the writer.
+func (s *session) send(b []byte) {
+	s.wmu.Lock()
+	s.wq = append(s.wq, b)
+	s.wmu.Unlock()
+	select {
+	case s.wwake <- struct{}{}:
+	default:
 	}
-	return nil
+}
+
+// writer writes the queued messages in order, each write bounded by the
+// call timeout and the connection (a caller's context does not cut a write
+// short: that would end the connection for every call). When several are
+// queued and the server reads batches, it writes as many as fit in one
+// frame, a JSON array of them. A failed write ends the connection.
+func (s *session) writer() {
+	defer close(s.writerDone)
+	var buf []byte
+	var spare [][]byte
+	for {
+		select {
+		case <-s.ctx.Done():
+			return
+		case <-s.wwake:
+		}
+		runtime.Gosched() // let the goroutines that are about to write queue their messages too
+		s.wmu.Lock()
+		all := s.wq
+		s.wq = spare
+		s.wmu.Unlock()
+		for q := all; len(q) > 0; {
+			msg, n := q[0], 1
+			if s.batch > 0 && len(q) > 1 {
+				buf = append(append(buf[:0], '['), q[0]...)
+				for n < len(q) && len(buf)+len(q[n])+2 <= s.batch {
+					buf = append(append(buf, ','), q[n]...)
+					n++
+				}
+				if n > 1 {
+					msg = append(buf, ']')
+				}
+			}
+			ctx, cancel := context.WithTimeout(s.ctx, s.c.callTimeout)
+			err := s.ws.Write(ctx, websocket.MessageText, msg)
+			cancel()
+			if err != nil {
+				if s.ctx.Err() == nil {
+					s.c.log.Info("trustline: writing to the server failed, dropping the connection", "err", err)
+				}
+				s.cancel()
+				return
+			}
+			q = q[n:]
+		}
+		clear(all)
+		spare = all[:0]
+	}
 }
 
 // call makes one call and waits for its reply, ctx, the call timeout (for
 // a call whose ctx has no deadline, or any call but send_request) or the
 // end of the connection.
 func (s *session) call(ctx context.Context, method string, params ...any) (json.RawMessage, error) {
-	ps := make([]json.RawMessage, len(params))
+	n := 40 + len(method)
+	ps := make([][]byte, len(params))
 	for i, p := range params {
-		b, err := json.Marshal(p)
+		b, err := encodeParam(p)
 		if err != nil {
 			return nil, ledger.Errorf(ledger.ErrInvalidFields, "%s: parameter %d cannot be encoded as JSON", method, i+1)
 		}
 		ps[i] = b
+		n += len(b) + 1
 	}
 	if _, has := ctx.Deadline(); method != methodSendRequest || !has {
 		var cancel context.CancelFunc
@@ -104,14 +163,12 @@ func (s *session) call(ctx context.Context, method string, params ...any) (json.
 		delete(s.waiting, id)
 		s.mu.Unlock()
 	}()
-	b := callFrame(id, method, ps)
+	b := appendCall(make([]byte, 0, n), id, method, ps)
 	if len(b) > defaultMaxBodyBytes {
 		// The server would close the connection on a frame this large.
 		return nil, ledger.Errorf(ledger.ErrInvalidFields, "%s: call of %d bytes is larger than the limit of %d", method, len(b), defaultMaxBodyBytes)
 	}
-	if err := s.write(b); err != nil {
-		return nil, err
-	}
+	s.send(b)
 	select {
 	case f, ok := <-ch:
 		if !ok {
@@ -131,8 +188,9 @@ func (s *session) call(ctx context.Context, method string, params ...any) (json.
 func (s *session) readLoop() {
 	defer close(s.readerDone)
 	defer s.fail()
+	var buf []byte
 	for {
-		typ, data, err := s.ws.Read(s.ctx)
+		typ, data, err := readMessage(s.ctx, s.ws, &buf)
 		if err != nil {
 			if s.ctx.Err() == nil {
 				s.c.log.Debug("trustline: connection closed", "err", err)
@@ -142,36 +200,60 @@ func (s *session) readLoop() {
 		if typ != websocket.MessageText {
 			continue
 		}
-		var f frame
-		if err := json.Unmarshal(data, &f); err != nil {
+		if !isBatch(data) {
+			s.handleFrame(data)
+			continue
+		}
+		items, err := parseBatch(data)
+		if err != nil {
 			s.c.log.Info("trustline: unreadable frame from the server", "err", err)
 			continue
 		}
-		switch {
-		case f.Event != "":
-			ev, err := decodeEvent(&f)
-			if err != nil {
-				s.c.log.Info("trustline: unreadable event from the server", "event", f.Event, "err", err)
-				continue
+		for i := range items {
+			s.handleMessage(&items[i].f, items[i].err)
+		}
+	}
+}
+
+// handleFrame handles one message from the server.
+func (s *session) handleFrame(data []byte) {
+	var f frame
+	err := parseFrame(data, &f)
+	s.handleMessage(&f, err)
+}
+
+// handleMessage handles one message from the server, parsed (err is the
+// failure to parse it).
+func (s *session) handleMessage(fp *frame, err error) {
+	if err != nil {
+		s.c.log.Info("trustline: unreadable frame from the server", "err", err)
+		return
+	}
+	f := *fp
+	switch {
+	case f.Event != "":
+		ev, err := decodeEvent(&f, s.names)
+		if err != nil {
+			s.c.log.Info("trustline: unreadable event from the server", "event", f.Event, "err", err)
+			return
+		}
+		s.intake(ev)
+	case f.Method != "":
+		s.serveCall(&f)
+	default:
+		id, ok := callID(f.ID)
+		if !ok {
+			if f.Error != nil {
+				s.c.log.Info("trustline: the server refused a frame", "name", f.Error.Name, "message", f.Error.Message)
 			}
-			s.intake(ev)
-		case f.Method != "":
-			s.serveCall(&f)
-		default:
-			id, ok := callID(f.ID)
-			if !ok {
-				if f.Error != nil {
-					s.c.log.Info("trustline: the server refused a frame", "name", f.Error.Name, "message", f.Error.Message)
-				}
-				continue
-			}
-			s.mu.Lock()
-			ch := s.waiting[id]
-			delete(s.waiting, id)
-			s.mu.Unlock()
-			if ch != nil {
-				ch <- &f
-			}
+			return
+		}
+		s.mu.Lock()
+		ch := s.waiting[id]
+		delete(s.waiting, id)
+		s.mu.Unlock()
+		if ch != nil {
+			ch <- &f
 		}
 	}
 }
@@ -220,14 +302,10 @@ func (s *session) intake(ev ledger.Event) {
 // call fails with NoSubscriptionsError.
 func (s *session) serveCall(f *frame) {
 	reply := func(result json.RawMessage, err error) {
-		var b []byte
 		if err != nil {
-			b = errorFrame(f.ID, err)
+			s.send(errorFrame(f.ID, err))
 		} else {
-			b = resultFrame(f.ID, result)
-		}
-		if err := s.write(b); err != nil && s.ctx.Err() == nil {
-			s.c.log.Info("trustline: answering the server", "err", err)
+			s.send(resultFrame(f.ID, result))
 		}
 	}
 	if len(f.ID) == 0 {
@@ -397,11 +475,16 @@ func (q *eventQueue) pendingList() []pendingTransfer {
 	return out
 }
 
-// take returns the queued events and empties the queue.
-func (q *eventQueue) take() []ledger.Event {
+// take returns the queued events and empties the queue, which keeps spare
+// (events the caller is done with) for the next ones.
+func (q *eventQueue) take(spare []ledger.Event) []ledger.Event {
+	clear(spare)
+	if cap(spare) > 4096 {
+		spare = nil // not kept after a burst
+	}
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	evs := q.items
-	q.items = nil
+	q.items = spare[:0]
 	return evs
 }

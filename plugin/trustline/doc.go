@@ -81,7 +81,11 @@
 // restart (those already due expire at once). An expired transfer is
 // cancelled with an R00 Transfer Timed Out rejection triggered by the
 // prefix, and both accounts get their cancel events; a fulfillment at or
-// after the expiry is refused with ledger.ErrAlreadyRolledBack.
+// after the expiry is refused with ledger.ErrAlreadyRolledBack, and so is
+// one asked for in time whose write the backend has not taken up when the
+// transfer expires (under load its queue may hold it that long; a
+// connector passing a fulfillment back must not see the source transfer
+// expire after the destination one was fulfilled late).
 //
 // # Wire interface
 //
@@ -117,6 +121,18 @@
 //     (message too big), a binary frame with 1003; a client that reads too
 //     slowly for the server's bounded queue is cut off with 1013 (try again
 //     later) and catches up when it reconnects. Both sides ping.
+//
+// Batches: a frame may also carry a JSON array of such messages ([{...},
+// {...}]), which are handled in order as if each had come in a frame of its
+// own; both sides read both forms (an unreadable array is answered like an
+// unreadable frame, an unreadable element like one). A side writes batches
+// only to a peer that asked for them: the handshake request (client) and
+// its 101 response (server) carry the header "Trustline-Batch: <n>", the
+// largest frame in bytes the sender of the header reads. The other side
+// then writes the messages it has queued at once in batch frames of at most
+// min(n, 256 KiB) bytes (a single message as large as before still goes
+// alone). This saves a frame, a system call and a wake-up per message under
+// load; a peer without the header gets one message per frame.
 //
 // Methods a client calls (names and parameter shapes of the 2017 plugin
 // RPC, PROTOCOLS.md 8.2; transfers and messages in their LPI JSON):

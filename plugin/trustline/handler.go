@@ -313,8 +313,10 @@ func (h *Handler) dispatch(ctx context.Context, v ledger.Plugin, method string, 
 		return mustJSON(limitJSON{Minimum: boundString(info.MinBalance), Maximum: boundString(info.MaxBalance)}), nil
 	case methodSendTransfer:
 		var t ledger.Transfer
-		if err := decodeParam(params, 0, &t, "a transfer object"); err != nil {
-			return nil, err
+		if !fastTransfer(params[0], &t, nil) {
+			if err := decodeParam(params, 0, &t, "a transfer object"); err != nil {
+				return nil, err
+			}
 		}
 		return jsonTrue, v.SendTransfer(ctx, t)
 	case methodSendRequest:
@@ -332,12 +334,17 @@ func (h *Handler) dispatch(ctx context.Context, v ledger.Plugin, method string, 
 		}
 		return b, nil
 	case methodFulfillCondition:
-		var id, fs string
-		if err := decodeParam(params, 0, &id, "a transfer id string"); err != nil {
-			return nil, err
+		id, ok := plainParam(params, 0)
+		if !ok {
+			if err := decodeParam(params, 0, &id, "a transfer id string"); err != nil {
+				return nil, err
+			}
 		}
-		if err := decodeParam(params, 1, &fs, "a fulfillment string"); err != nil {
-			return nil, err
+		fs, ok := plainParam(params, 1)
+		if !ok {
+			if err := decodeParam(params, 1, &fs, "a fulfillment string"); err != nil {
+				return nil, err
+			}
 		}
 		f, err := ilp.ParseFulfillment(fs)
 		if err != nil {

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"runtime"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -26,9 +28,11 @@ type wsConn struct {
 	log     *slog.Logger
 	ctx     context.Context // ends the connection when cancelled
 	cancel  context.CancelFunc
-	out     chan []byte // frames for the writer, bounded
+	out     chan []byte // messages for the writer, bounded
+	batch   int         // the largest batch frame the client reads; 0: no batches
+	tasks   chan call   // calls for an idle call goroutine
 
-	calls    sync.WaitGroup // call goroutines
+	calls    sync.WaitGroup // call goroutines (each serves calls until the connection ends)
 	inFlight atomic.Int64
 	closing  atomic.Pointer[closeCode] // why the handler ends the connection
 	closer   sync.WaitGroup            // the goroutine of end
@@ -59,6 +63,7 @@ func (h *Handler) serveWS(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	w.Header().Set(headerBatch, strconv.FormatInt(h.maxBody, 10))
 	ws, err := websocket.Accept(w, r, &websocket.AcceptOptions{OriginPatterns: h.origins})
 	if err != nil {
 		h.log.Debug("trustline: websocket handshake failed", "account", name, "err", err)
@@ -66,7 +71,8 @@ func (h *Handler) serveWS(w http.ResponseWriter, r *http.Request) {
 	}
 	ws.SetReadLimit(h.maxBody)
 	c := &wsConn{h: h, ws: ws, view: v, account: name, log: h.log.With("account", name),
-		out: make(chan []byte, h.queue), waiting: make(map[uint64]chan *frame)}
+		out: make(chan []byte, h.queue), batch: batchLimit(r.Header.Get(headerBatch)),
+		tasks: make(chan call), waiting: make(map[uint64]chan *frame)}
 	c.ctx, c.cancel = context.WithCancel(h.ctx)
 	h.mu.Lock()
 	h.live[c] = struct{}{}
@@ -178,22 +184,54 @@ func (c *wsConn) enqueue(b []byte) bool {
 	}
 }
 
+// writer writes the queued messages in order. When several are queued
+// and the client reads batches, it writes as many as fit in one frame, a
+// JSON array of them.
 func (c *wsConn) writer() {
+	var buf []byte
+	var next []byte // a message taken that did not fit in the last frame
 	for {
-		select {
-		case <-c.ctx.Done():
-			return
-		case b := <-c.out:
-			wctx, cancel := context.WithTimeout(c.ctx, c.h.timeout)
-			err := c.ws.Write(wctx, websocket.MessageText, b)
-			cancel()
-			if err != nil {
-				if c.ctx.Err() == nil {
-					c.log.Debug("trustline: websocket write failed", "err", err)
-				}
-				c.cancel()
+		b := next
+		next = nil
+		if b == nil {
+			select {
+			case <-c.ctx.Done():
 				return
+			case b = <-c.out:
 			}
+		}
+		msg := b
+		if c.batch > 0 {
+			runtime.Gosched() // let the goroutines that are about to write queue their messages too
+		}
+		if c.batch > 0 && len(c.out) > 0 {
+			buf = append(append(buf[:0], '['), b...)
+		fill:
+			for {
+				select {
+				case m := <-c.out:
+					if len(buf)+len(m)+2 > c.batch {
+						next = m
+						break fill
+					}
+					buf = append(append(buf, ','), m...)
+				default:
+					break fill
+				}
+			}
+			if len(buf) > 1+len(b) {
+				msg = append(buf, ']')
+			}
+		}
+		wctx, cancel := context.WithTimeout(c.ctx, c.h.timeout)
+		err := c.ws.Write(wctx, websocket.MessageText, msg)
+		cancel()
+		if err != nil {
+			if c.ctx.Err() == nil {
+				c.log.Debug("trustline: websocket write failed", "err", err)
+			}
+			c.cancel()
+			return
 		}
 	}
 }
@@ -222,8 +260,9 @@ func (c *wsConn) pinger() {
 
 // readLoop reads frames until the connection ends.
 func (c *wsConn) readLoop() {
+	var buf []byte
 	for {
-		typ, data, err := c.ws.Read(c.ctx)
+		typ, data, err := readMessage(c.ctx, c.ws, &buf)
 		if err != nil {
 			if c.ctx.Err() == nil {
 				c.log.Debug("trustline: websocket closed", "err", err)
@@ -234,7 +273,18 @@ func (c *wsConn) readLoop() {
 			c.end(websocket.StatusUnsupportedData, "text frames only")
 			continue // the reader takes the peer's close frame
 		}
-		c.handleFrame(data)
+		if !isBatch(data) {
+			c.handleFrame(data)
+			continue
+		}
+		items, err := parseBatch(data)
+		if err != nil {
+			c.enqueue(errorFrame(nil, ledger.NewError(ledger.ErrInvalidFields, "frame is not a JSON array of messages of the wire interface")))
+			continue
+		}
+		for i := range items {
+			c.handleMessage(&items[i].f, items[i].err)
+		}
 	}
 }
 
@@ -247,12 +297,28 @@ func errorFrame(id json.RawMessage, err error) []byte {
 	return mustJSON(frame{ID: id, Error: &e})
 }
 
+// call is a call of the client in progress.
+type call struct {
+	id     json.RawMessage
+	method string
+	params []json.RawMessage
+}
+
+// handleFrame handles one message of the client.
 func (c *wsConn) handleFrame(data []byte) {
 	var f frame
-	if err := json.Unmarshal(data, &f); err != nil {
+	err := parseFrame(data, &f)
+	c.handleMessage(&f, err)
+}
+
+// handleMessage handles one message of the client, parsed (err is the
+// failure to parse it).
+func (c *wsConn) handleMessage(fp *frame, err error) {
+	if err != nil {
 		c.enqueue(errorFrame(nil, ledger.NewError(ledger.ErrInvalidFields, "frame is not a JSON object of the wire interface")))
 		return
 	}
+	f := *fp
 	switch {
 	case f.Method != "":
 		if len(f.ID) == 0 {
@@ -268,18 +334,12 @@ func (c *wsConn) handleFrame(data []byte) {
 			c.enqueue(errorFrame(f.ID, ledger.NewError(ledger.ErrUnreachable, "too many calls in progress")))
 			return
 		}
-		c.calls.Go(func() {
-			defer c.inFlight.Add(-1)
-			ctx, cancel := context.WithTimeout(c.ctx, c.h.timeout)
-			defer cancel()
-			result, err := c.h.dispatch(ctx, c.view, f.Method, f.Params, c)
-			if err != nil {
-				c.h.logCall(c.account, f.Method, err)
-				c.enqueue(errorFrame(f.ID, err))
-				return
-			}
-			c.enqueue(resultFrame(f.ID, result))
-		})
+		k := call{id: f.ID, method: f.Method, params: f.Params}
+		select {
+		case c.tasks <- k: // an idle call goroutine takes it
+		default:
+			c.calls.Go(func() { c.serveCalls(k) })
+		}
 	case f.Event != "":
 		c.enqueue(errorFrame(nil, ledger.NewError(ledger.ErrInvalidFields, "clients do not send events")))
 	case len(f.ID) > 0:
@@ -297,6 +357,33 @@ func (c *wsConn) handleFrame(data []byte) {
 	default:
 		c.enqueue(errorFrame(nil, ledger.NewError(ledger.ErrInvalidFields, "frame is neither a call nor a reply")))
 	}
+}
+
+// serveCalls runs call k, then the calls handed to it while it is idle,
+// until the connection ends: a connection keeps the goroutines its
+// busiest moment needed (at most HandlerOptions.MaxCalls).
+func (c *wsConn) serveCalls(k call) {
+	for {
+		c.runCall(k)
+		select {
+		case k = <-c.tasks:
+		case <-c.ctx.Done():
+			return
+		}
+	}
+}
+
+func (c *wsConn) runCall(k call) {
+	defer c.inFlight.Add(-1)
+	ctx, cancel := context.WithTimeout(c.ctx, c.h.timeout)
+	defer cancel()
+	result, err := c.h.dispatch(ctx, c.view, k.method, k.params, c)
+	if err != nil {
+		c.h.logCall(c.account, k.method, err)
+		c.enqueue(errorFrame(k.id, err))
+		return
+	}
+	c.enqueue(resultFrame(k.id, result))
 }
 
 // failWaiting ends the server-to-client calls still waiting.

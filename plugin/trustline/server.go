@@ -102,6 +102,11 @@ type Server struct {
 
 	held sync.Map // account name → *heldSum: outgoing prepared amounts
 
+	// steps is held (shared) by every transfer step while the backend
+	// records it, and (exclusive) by Totals, which so reads the balances
+	// and the prepared transfers with no step of this server in between.
+	steps sync.RWMutex
+
 	admin   adminEmitter
 	gate    *pluginkit.Gate // open between Connect and Close
 	closing atomic.Bool     // set while Close runs, so views stop connecting
@@ -301,20 +306,25 @@ func (t Totals) Check() error {
 }
 
 // Totals reads every registered account's balances and the prepared
-// transfers from the backend and adds them up. The reads are not one
-// snapshot: call it when no payment is in progress (tests do, after every
-// failure they inject). Every account that holds money must be registered.
+// transfers from the backend and adds them up. The backend reads no
+// snapshot, so Totals holds the transfer steps of this server back while
+// it reads (they wait, none is lost): payments in progress through this
+// Server do not make the sum look wrong (those of other processes sharing
+// the backend may). Every account that holds money must be registered.
 func (s *Server) Totals(ctx context.Context) (Totals, error) {
+	s.steps.Lock()
+	defer s.steps.Unlock()
+	balances, err := s.balanceSnapshot(ctx)
+	if err != nil {
+		return Totals{}, err
+	}
+	prepared, err := s.log.Prepared(ctx)
+	if err != nil {
+		return Totals{}, fmt.Errorf("trustline: totals: %w", err)
+	}
 	var t Totals
-	for _, a := range s.accountList() {
-		b, err := a.bal.Load(ctx)
-		if err != nil {
-			return Totals{}, fmt.Errorf("trustline: totals: %w", err)
-		}
-		h, err := a.in.Load(ctx)
-		if err != nil {
-			return Totals{}, fmt.Errorf("trustline: totals: %w", err)
-		}
+	for j := 0; j < len(balances); j += 2 {
+		b, h := balances[j], balances[j+1]
 		p, err := h.Sub(b)
 		if err != nil {
 			return Totals{}, fmt.Errorf("trustline: totals: %w", err)
@@ -326,16 +336,31 @@ func (s *Server) Totals(ctx context.Context) (Totals, error) {
 			return Totals{}, fmt.Errorf("trustline: totals: %w", err)
 		}
 	}
-	prepared, err := s.log.Prepared(ctx)
-	if err != nil {
-		return Totals{}, fmt.Errorf("trustline: totals: %w", err)
-	}
 	for _, rec := range prepared {
 		if t.Held, err = t.Held.AddUint64(rec.Transfer.Amount); err != nil {
 			return Totals{}, fmt.Errorf("trustline: totals: %w", err)
 		}
 	}
 	return t, nil
+}
+
+// balanceSnapshot reads the two balances of every registered account, in
+// the order of accountList.
+func (s *Server) balanceSnapshot(ctx context.Context) ([]ledger.Int128, error) {
+	list := s.accountList()
+	out := make([]ledger.Int128, 0, 2*len(list))
+	for _, a := range list {
+		b, err := a.bal.Load(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("trustline: totals: %w", err)
+		}
+		h, err := a.in.Load(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("trustline: totals: %w", err)
+		}
+		out = append(out, b, h)
+	}
+	return out, nil
 }
 
 // adminEmitter delivers events with their account to the admin handlers.

@@ -21,13 +21,16 @@ type faultyBackend struct {
 
 type faultyLog struct {
 	ledger.TransferLog
-	mode atomic.Int32 // faultNone, faultBefore or faultAfter
+	mode atomic.Int32    // faultNone, faultBefore, faultAfter, faultSlow or faultSlowAfter
+	ctx  context.Context // of the call in progress (the slow modes)
 }
 
 const (
 	faultNone = iota
 	faultBefore
 	faultAfter
+	faultSlow      // waits until the call's context ends, records nothing
+	faultSlowAfter // waits until the call's context ends, records, fails
 )
 
 var errInjected = errors.New("injected store failure")
@@ -48,6 +51,15 @@ func (l *faultyLog) run(f func() (ledger.Result, error)) (ledger.Result, error) 
 			return ledger.Result{}, err
 		}
 		return ledger.Result{}, errInjected
+	case faultSlow:
+		<-l.ctx.Done()
+		return ledger.Result{}, l.ctx.Err()
+	case faultSlowAfter:
+		<-l.ctx.Done()
+		if _, err := f(); err != nil {
+			return ledger.Result{}, err
+		}
+		return ledger.Result{}, l.ctx.Err()
 	}
 	return f()
 }
@@ -57,7 +69,8 @@ func (l *faultyLog) Create(ctx context.Context, rec ledger.Record, ch ...ledger.
 }
 
 func (l *faultyLog) Fulfill(ctx context.Context, id, f string, ch ...ledger.Change) (ledger.Result, error) {
-	return l.run(func() (ledger.Result, error) { return l.TransferLog.Fulfill(ctx, id, f, ch...) })
+	l.ctx = ctx
+	return l.run(func() (ledger.Result, error) { return l.TransferLog.Fulfill(context.WithoutCancel(ctx), id, f, ch...) })
 }
 
 func (l *faultyLog) Cancel(ctx context.Context, id string, ch ...ledger.Change) (ledger.Result, error) {
@@ -167,4 +180,43 @@ func TestStoreFailures(t *testing.T) {
 	}
 	k.clock.Advance(time.Minute)
 	k.want("alice", 90, 0, 0)
+}
+
+// TestFulfillmentWrittenTooLate: a fulfillment asked for in time whose
+// write the store takes up only once the transfer has expired is refused
+// (the transfer then expires); one the store wrote all the same stands.
+func TestFulfillmentWrittenTooLate(t *testing.T) {
+	b := newFaultyBackend()
+	k := newKit(t, b, 100, "alice", "bob")
+	ctx := context.Background()
+	alice, bob := k.views["alice"], k.views["bob"]
+
+	tr, f := k.conditional("bob", 10)
+	tr.ExpiresAt = k.clock.Now().Add(50 * time.Millisecond)
+	if err := alice.SendTransfer(ctx, tr); err != nil {
+		t.Fatal(err)
+	}
+	b.log.mode.Store(faultSlow)
+	if err := bob.FulfillCondition(ctx, tr.ID, f); !errors.Is(err, ledger.ErrAlreadyRolledBack) {
+		t.Fatalf("fulfillment the store wrote too late: %v", err)
+	}
+	k.clock.Advance(time.Second)
+	k.want("alice", 100, 0, 0)
+	k.want("bob", 100, 0, 0)
+
+	tr2, f2 := k.conditional("bob", 20)
+	tr2.ExpiresAt = k.clock.Now().Add(50 * time.Millisecond)
+	if err := alice.SendTransfer(ctx, tr2); err != nil {
+		t.Fatal(err)
+	}
+	b.log.mode.Store(faultSlowAfter)
+	if err := bob.FulfillCondition(ctx, tr2.ID, f2); err != nil {
+		t.Fatalf("fulfillment the store wrote although the call gave up: %v", err)
+	}
+	if kinds := k.kinds("bob", tr2.ID); len(kinds) == 0 || kinds[len(kinds)-1] != ledger.EventIncomingFulfill {
+		t.Fatalf("bob's events %v", kinds)
+	}
+	k.clock.Advance(time.Second)
+	k.want("alice", 80, 0, 0)
+	k.want("bob", 120, 0, 0)
 }

@@ -122,7 +122,9 @@ func (s *Server) send(ctx context.Context, from *account, t ledger.Transfer) err
 	} else {
 		changes = unconditionalChanges(from, to, t.Amount)
 	}
+	s.steps.RLock()
 	res, err := s.log.Create(ctx, ledger.Record{Transfer: t}, changes...)
+	s.steps.RUnlock()
 	if err != nil {
 		refused := refusal(err, t.ID, from, to)
 		if _, ok := refused.(*ledger.PluginError); !ok && t.Conditional() {
@@ -302,12 +304,23 @@ func (v *view) FulfillCondition(ctx context.Context, id string, f ilp.Fulfillmen
 		return ledger.Errorf(ledger.ErrAlreadyRolledBack, "transfer %q expired at %s", id, ledger.FormatTime(rec.Transfer.ExpiresAt))
 	}
 	t := rec.Transfer
-	res, err := s.log.Fulfill(ctx, id, f.String(), fulfillChanges(s.nameOf(t.To), t.Amount)...)
+	// The fulfillment must be written before the transfer expires, not
+	// only asked for before: a write still waiting in the backend's queue
+	// when the time runs out is given up (a connector passing the
+	// fulfillment back has only the margin between the two expiries).
+	fctx, fcancel := context.WithTimeout(ctx, t.ExpiresAt.Sub(s.clock.Now()))
+	s.steps.RLock()
+	res, err := s.log.Fulfill(fctx, id, f.String(), fulfillChanges(s.nameOf(t.To), t.Amount)...)
+	s.steps.RUnlock()
+	late := err != nil && fctx.Err() != nil && ctx.Err() == nil
+	fcancel()
 	switch {
 	case errors.Is(err, ledger.ErrAlreadyRolledBack):
 		return ledger.Errorf(ledger.ErrAlreadyRolledBack, "transfer %q was already rolled back", id)
 	case errors.Is(err, ledger.ErrAlreadyFulfilled):
 		return ledger.Errorf(ledger.ErrAlreadyFulfilled, "transfer %q is already fulfilled", id)
+	case late:
+		return s.lateFulfillment(ctx, id, f, t, err)
 	case err != nil:
 		s.inDoubt(id, err)
 		return fmt.Errorf("trustline: fulfilling transfer %q: %w", id, err)
@@ -316,12 +329,43 @@ func (v *view) FulfillCondition(ctx context.Context, id string, f ilp.Fulfillmen
 	if !res.Applied {
 		return nil
 	}
-	s.timers.Remove(id)
+	s.fulfilled(res.Record.Transfer, f)
+	return nil
+}
+
+// fulfilled ends the watch of transfer t, just fulfilled with f, and emits
+// its fulfill events.
+func (s *Server) fulfilled(t ledger.Transfer, f ilp.Fulfillment) {
+	s.timers.Remove(t.ID)
 	s.addHeld(s.nameOf(t.From), t.Amount, true)
-	t = res.Record.Transfer
 	s.emit(s.nameOf(t.To), &ledger.Event{Kind: ledger.EventIncomingFulfill, Transfer: incomingCopy(t), Fulfillment: f})
 	s.emit(s.nameOf(t.From), &ledger.Event{Kind: ledger.EventOutgoingFulfill, Transfer: t, Fulfillment: f})
-	return nil
+}
+
+// lateFulfillment settles a fulfillment of transfer t whose write the
+// backend gave up because t expired meanwhile (cause). A backend that gives
+// up writes nothing; the record is read back to be sure: still prepared,
+// it expires now (ledger.ErrAlreadyRolledBack); fulfilled after all, the
+// fulfillment stands.
+func (s *Server) lateFulfillment(ctx context.Context, id string, f ilp.Fulfillment, t ledger.Transfer, cause error) error {
+	s.log.DropCached(id)
+	rec, err := s.log.Get(ctx, id)
+	if err != nil {
+		s.inDoubt(id, cause)
+		return fmt.Errorf("trustline: fulfilling transfer %q: %w", id, cause)
+	}
+	switch rec.State {
+	case ledger.StateExecuted:
+		if fs, err := ledger.FulfillmentOf(rec); err == nil && fs == f.String() {
+			s.log.DropCached(id)
+			s.fulfilled(rec.Transfer, f)
+			return nil
+		}
+		return ledger.Errorf(ledger.ErrAlreadyFulfilled, "transfer %q is already fulfilled", id)
+	case ledger.StatePrepared:
+		s.expire(ctx, id)
+	}
+	return ledger.Errorf(ledger.ErrAlreadyRolledBack, "transfer %q expired at %s before its fulfillment was written", id, ledger.FormatTime(t.ExpiresAt))
 }
 
 // RejectIncomingTransfer rejects a transfer prepared to this view's account
@@ -361,7 +405,9 @@ func (v *view) RejectIncomingTransfer(ctx context.Context, id string, reason led
 // with reason.
 func (s *Server) cancel(ctx context.Context, t ledger.Transfer, in, out ledger.EventKind, reason ledger.Rejection) error {
 	from, to := s.nameOf(t.From), s.nameOf(t.To)
+	s.steps.RLock()
 	res, err := s.log.Cancel(ctx, t.ID, cancelChanges(from, to, t.Amount)...)
+	s.steps.RUnlock()
 	if err != nil {
 		if errors.Is(err, ledger.ErrAlreadyFulfilled) {
 			s.log.DropCached(t.ID)

@@ -6,11 +6,15 @@ package trustline
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"strconv"
+
+	"github.com/coder/websocket"
 
 	"github.com/ilpkit/ilpkit/ilp"
 	"github.com/ilpkit/ilpkit/ledger"
@@ -35,7 +39,24 @@ const (
 	nameUnauthorized         = "UnauthorizedError"
 	messageUnauthorized      = "missing or unknown bearer token"
 	maxClientFrameBytesExtra = 1 << 20 // room a server frame has beyond the body limit (an event carries a transfer and a rejection)
+
+	// headerBatch, in the WebSocket handshake request and response, tells
+	// the other side that the sender reads batch frames (a JSON array of
+	// messages) of up to that many bytes.
+	headerBatch = "Trustline-Batch"
+	// maxBatchBytes bounds the batch frames a side writes.
+	maxBatchBytes = 256 << 10
 )
+
+// batchLimit returns the size of the batch frames to write to a peer that
+// sent header value v: 0 (no batches) without a valid value.
+func batchLimit(v string) int {
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n <= 2 {
+		return 0
+	}
+	return int(min(n, maxBatchBytes))
+}
 
 // paramCount is the number of parameters of each method; a method that is
 // not in the map does not exist.
@@ -122,6 +143,37 @@ func statusOf(err error) int {
 	return http.StatusInternalServerError
 }
 
+// readMessage reads the next message as ws.Read does, into buf (kept
+// between calls, so the message grows it only the first time) and then
+// one allocation of the message's size.
+func readMessage(ctx context.Context, ws *websocket.Conn, buf *[]byte) (websocket.MessageType, []byte, error) {
+	typ, r, err := ws.Reader(ctx)
+	if err != nil {
+		return 0, nil, err
+	}
+	b := (*buf)[:0]
+	if cap(b) == 0 {
+		b = make([]byte, 0, 4096)
+	}
+	for {
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
+		n, err := r.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return 0, nil, err
+		}
+	}
+	if cap(b) <= 1<<20 {
+		*buf = b[:0] // a buffer grown by a huge message is not kept
+	}
+	return typ, bytes.Clone(b), nil
+}
+
 // decodeParam decodes parameter i of a call into v; what names it in the
 // error.
 func decodeParam(params []json.RawMessage, i int, v any, what string) error {
@@ -199,40 +251,41 @@ func boundString(b ledger.Bound) *string {
 // assembled from the values' own JSON, which is not checked again: what
 // the server holds was checked when it came in.
 func encodeEvent(ev ledger.Event) ([]byte, bool) {
-	var p1, p2 []byte
-	var err error
-	switch ev.Kind {
-	case ledger.EventConnect, ledger.EventDisconnect:
-		return nil, false
-	case ledger.EventInfoChange:
-		p1, err = ev.Info.MarshalJSON()
-	default:
-		t := ev.Transfer
-		if ev.Kind.Incoming() {
-			t.NoteToSelf = nil
-		}
-		p1, err = t.MarshalJSON()
-		switch ev.Kind {
-		case ledger.EventIncomingFulfill, ledger.EventOutgoingFulfill:
-			p2 = mustJSON(ev.Fulfillment.String())
-		case ledger.EventIncomingReject, ledger.EventIncomingCancel, ledger.EventOutgoingReject, ledger.EventOutgoingCancel:
-			if err == nil {
-				p2, err = ev.Rejection.MarshalJSON()
-			}
-		}
-	}
-	if err != nil {
+	if ev.Kind == ledger.EventConnect || ev.Kind == ledger.EventDisconnect {
 		return nil, false
 	}
 	name := ev.Kind.String()
-	b := make([]byte, 0, len(name)+len(p1)+len(p2)+24)
+	b := make([]byte, 0, 512)
 	b = append(b, `{"event":"`...)
 	b = append(b, name...)
 	b = append(b, `","params":[`...)
-	b = append(b, p1...)
-	if p2 != nil {
-		b = append(b, ',')
-		b = append(b, p2...)
+	var err error
+	if ev.Kind == ledger.EventInfoChange {
+		var p []byte
+		if p, err = ev.Info.MarshalJSON(); err != nil {
+			return nil, false
+		}
+		b = append(b, p...)
+		return append(b, "]}"...), true
+	}
+	t := ev.Transfer
+	if ev.Kind.Incoming() {
+		t.NoteToSelf = nil
+	}
+	if b, err = transferJSON(b, &t); err != nil {
+		return nil, false
+	}
+	switch ev.Kind {
+	case ledger.EventIncomingFulfill, ledger.EventOutgoingFulfill:
+		b = append(b, `,"`...)
+		b = append(b, ev.Fulfillment.String()...) // base64url: nothing to escape
+		b = append(b, '"')
+	case ledger.EventIncomingReject, ledger.EventIncomingCancel, ledger.EventOutgoingReject, ledger.EventOutgoingCancel:
+		p, err := ev.Rejection.MarshalJSON()
+		if err != nil {
+			return nil, false
+		}
+		b = append(append(b, ','), p...)
 	}
 	return append(b, "]}"...), true
 }
@@ -255,7 +308,15 @@ func callFrame(id uint64, method string, params []json.RawMessage) []byte {
 	for _, p := range params {
 		n += len(p) + 1
 	}
-	b := make([]byte, 0, n)
+	ps := make([][]byte, len(params))
+	for i, p := range params {
+		ps[i] = p
+	}
+	return appendCall(make([]byte, 0, n), id, method, ps)
+}
+
+// appendCall appends a call of method with id and params (valid JSON).
+func appendCall(b []byte, id uint64, method string, params [][]byte) []byte {
 	b = append(b, `{"id":`...)
 	b = strconv.AppendUint(b, id, 10)
 	b = append(b, `,"method":"`...)
@@ -270,8 +331,24 @@ func callFrame(id uint64, method string, params []json.RawMessage) []byte {
 	return append(b, "]}"...)
 }
 
-// decodeEvent reads an event frame.
-func decodeEvent(f *frame) (ledger.Event, error) {
+// encodeParam encodes a parameter of a call as json.Marshal does.
+func encodeParam(p any) ([]byte, error) {
+	switch v := p.(type) {
+	case ledger.Transfer:
+		if b, ok := appendTransfer(nil, &v); ok {
+			return b, nil
+		}
+	case string:
+		if b, ok := appendPlain(nil, v); ok {
+			return b, nil
+		}
+	}
+	return json.Marshal(p)
+}
+
+// decodeEvent reads an event frame, with the strings of its transfer
+// interned in in (nil: none).
+func decodeEvent(f *frame, in interner) (ledger.Event, error) {
 	kind, ok := ledger.ParseEventKind(f.Event)
 	if !ok || kind == ledger.EventConnect || kind == ledger.EventDisconnect {
 		return ledger.Event{}, fmt.Errorf("unknown event %q", f.Event)
@@ -289,13 +366,13 @@ func decodeEvent(f *frame) (ledger.Event, error) {
 	if kind == ledger.EventInfoChange {
 		return ev, json.Unmarshal(f.Params[0], &ev.Info)
 	}
-	if err := json.Unmarshal(f.Params[0], &ev.Transfer); err != nil {
+	if err := decodeTransfer(f.Params[0], &ev.Transfer, in); err != nil {
 		return ev, err
 	}
 	if want == 2 {
 		if kind == ledger.EventIncomingFulfill || kind == ledger.EventOutgoingFulfill {
-			var s string
-			if err := json.Unmarshal(f.Params[1], &s); err != nil {
+			s, err := decodeString(f.Params[1])
+			if err != nil {
 				return ev, err
 			}
 			fl, err := ilp.ParseFulfillment(s)

@@ -47,7 +47,7 @@ func TestEventRoundTrip(t *testing.T) {
 		if err := json.Unmarshal(b, &f); err != nil {
 			t.Fatalf("%s: frame %s: %v", ev.Kind, b, err)
 		}
-		got, err := decodeEvent(&f)
+		got, err := decodeEvent(&f, make(interner))
 		if err != nil {
 			t.Fatalf("%s: decode %s: %v", ev.Kind, b, err)
 		}
@@ -130,7 +130,7 @@ func FuzzFrame(f *testing.F) {
 		if fr.Event == "" {
 			return
 		}
-		ev, err := decodeEvent(&fr)
+		ev, err := decodeEvent(&fr, nil)
 		if err != nil {
 			return
 		}
@@ -142,7 +142,7 @@ func FuzzFrame(f *testing.F) {
 		if err := json.Unmarshal(b, &fr2); err != nil {
 			t.Fatalf("encoded %s is not JSON: %v", b, err)
 		}
-		ev2, err := decodeEvent(&fr2)
+		ev2, err := decodeEvent(&fr2, make(interner))
 		if err != nil {
 			t.Fatalf("re-decoding %s: %v", b, err)
 		}

@@ -120,11 +120,16 @@ func TestKillKit(t *testing.T) {
 		t.Skip("starts processes")
 	}
 	const (
-		hold  = 3 * time.Second
-		kills = 20
-		src   = 1_000_000
+		// A restart must fit between a payment's two expiries (the message
+		// window) for the connector to pass a fulfillment back; a kit built
+		// with -race takes a second or two to start.
+		hold   = 6 * time.Second
+		window = 2500 * time.Millisecond
+		kills  = 20
+		src    = 1_000_000
 	)
 	k := newKit(t, "a,b", "alice,bob", hold)
+	k.env = append(k.env, envWin+"="+window.String())
 	k.start()
 	alice, bob := k.client("a", "alice"), k.client("b", "bob")
 	rcv := receive(t, bob)
@@ -141,7 +146,7 @@ func TestKillKit(t *testing.T) {
 			for ctx.Err() == nil {
 				n := int(seq.Add(1))
 				id := uuid(n, 2)
-				err := alice.SendTransfer(ctx, payment(t, alice, id, "test.kitb.bob", src, dst, rcv.condition(id, ""), 2*time.Second))
+				err := alice.SendTransfer(ctx, payment(t, alice, id, "test.kitb.bob", src, dst, rcv.condition(id, ""), 4*time.Second))
 				if err != nil {
 					time.Sleep(20 * time.Millisecond)
 					continue

@@ -31,15 +31,16 @@ import (
 
 // The environment of a re-executed test binary.
 const (
-	envRole  = "TRUSTLINE_E2E_ROLE"  // "kit" or "payer"
-	envDB    = "TRUSTLINE_E2E_DB"    // SQLite file of the kit
-	envAddr  = "TRUSTLINE_E2E_ADDR"  // listen address of the kit
-	envUsers = "TRUSTLINE_E2E_USERS" // comma-separated user names on each kit
-	envHold  = "TRUSTLINE_E2E_HOLD"  // maximum hold time of the kit
-	envKits  = "TRUSTLINE_E2E_KITS"  // "a" or "a,b"
-	envURL   = "TRUSTLINE_E2E_URL"   // payer: the kit's trustline URL
-	envToken = "TRUSTLINE_E2E_TOKEN" // payer: its token
-	envTo    = "TRUSTLINE_E2E_TO"    // payer: destination account
+	envRole  = "TRUSTLINE_E2E_ROLE"   // "kit" or "payer"
+	envDB    = "TRUSTLINE_E2E_DB"     // SQLite file of the kit
+	envAddr  = "TRUSTLINE_E2E_ADDR"   // listen address of the kit
+	envUsers = "TRUSTLINE_E2E_USERS"  // comma-separated user names on each kit
+	envHold  = "TRUSTLINE_E2E_HOLD"   // maximum hold time of the kit
+	envWin   = "TRUSTLINE_E2E_WINDOW" // the connector's message window (default 1s)
+	envKits  = "TRUSTLINE_E2E_KITS"   // "a" or "a,b"
+	envURL   = "TRUSTLINE_E2E_URL"    // payer: the kit's trustline URL
+	envToken = "TRUSTLINE_E2E_TOKEN"  // payer: its token
+	envTo    = "TRUSTLINE_E2E_TO"     // payer: destination account
 )
 
 const (
@@ -108,6 +109,12 @@ func runKit() error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", envHold, err)
 	}
+	window := time.Second
+	if w := os.Getenv(envWin); w != "" {
+		if window, err = time.ParseDuration(w); err != nil {
+			return fmt.Errorf("%s: %w", envWin, err)
+		}
+	}
 	db, err := sqlbackend.Open(ctx, os.Getenv(envDB), sqlbackend.WithLogger(log))
 	if err != nil {
 		return err
@@ -115,7 +122,7 @@ func runKit() error {
 	defer db.Close()
 	conn, err := connector.New(connector.Config{
 		Secret:           []byte("e2e connector secret, kept across restarts"),
-		MinMessageWindow: 200 * time.Millisecond,
+		MinMessageWindow: window,
 		MaxHoldTime:      hold,
 		DisableBroadcast: true,
 		Logger:           log,
