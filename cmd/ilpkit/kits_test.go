@@ -48,6 +48,9 @@ func startKitProcess(t testing.TB, env map[string]string) *kitProcess {
 		env["API_PORT"] = strconv.Itoa(freePort(t))
 	}
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	// The process dies with the test (even one that times out and
+	// skips its clean-ups).
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	cmd.Env = append(os.Environ(), "ILPKIT_TEST_EXEC=1", "ILPKIT_TEST_ARGS=serve")
 	for k, v := range env {
 		cmd.Env = append(cmd.Env, k+"="+v)

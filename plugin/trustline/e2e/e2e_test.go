@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -82,6 +83,9 @@ func TestPaymentsAcrossKits(t *testing.T) {
 	// A paying client killed after its transfer is prepared: the held
 	// amount returns when the transfer expires.
 	payer := exec.Command(os.Args[0], "-test.run=^$")
+	// The process dies with the test (even one that times out and
+	// skips its clean-ups).
+	payer.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	payer.Env = append(os.Environ(), envRole+"=payer", envURL+"="+k.url("a"), envToken+"="+token("a", "alice"), envTo+"=test.kita.bob")
 	payer.Stderr = os.Stderr
 	pout, err := payer.StdoutPipe()

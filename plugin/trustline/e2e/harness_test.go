@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -62,6 +63,9 @@ func newKit(t testing.TB, kits, users string, hold time.Duration) *kitProc {
 func (k *kitProc) start() {
 	k.t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	// The process dies with the test (even one that times out and
+	// skips its clean-ups).
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	cmd.Env = k.env
 	cmd.Stderr = os.Stderr
 	out, err := cmd.StdoutPipe()
