@@ -2,7 +2,6 @@ package pair
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/ilpkit/ilpkit/internal/pluginkit"
 	"github.com/ilpkit/ilpkit/ledger"
@@ -30,36 +29,9 @@ func (e *End) SendRequest(ctx context.Context, m ledger.Message) (ledger.Message
 		return ledger.Message{}, ledger.NewError(ledger.ErrNotAccepted, "no request handler registered")
 	}
 
-	hctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	type result struct {
-		resp ledger.Message
-		err  error
-	}
-	done := make(chan result, 1)
-	go func() {
-		var r result
-		defer func() {
-			if v := recover(); v != nil {
-				r = result{err: fmt.Errorf("pair: request handler panicked: %v", v)}
-			}
-			done <- r
-		}()
-		r.resp, r.err = (*h)(hctx, m)
-	}()
-	var r result
-	select {
-	case r = <-done:
-	case <-ctx.Done():
-		return ledger.Message{}, fmt.Errorf("pair: request %q: %w", m.ID, ctx.Err())
-	}
-	resp := r.resp
-	if r.err != nil {
-		p.logger.Info("pair: request handler failed", "request", m.ID, "err", r.err)
-		var err error
-		if resp, err = ledger.ErrorResponse(m, p.account, r.err, e.l.clock.Now()); err != nil {
-			return ledger.Message{}, err
-		}
+	resp, err := pluginkit.CallHandler(ctx, *h, m, p.account, e.l.clock.Now, p.logger, "pair")
+	if err != nil {
+		return ledger.Message{}, err
 	}
 	resp.ID, resp.Ledger, resp.From, resp.To = m.ID, e.l.prefix, p.account, e.account
 	return resp, nil

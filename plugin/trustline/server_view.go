@@ -169,35 +169,9 @@ func (v *view) SendRequest(ctx context.Context, m ledger.Message) (ledger.Messag
 	}
 	defer target.gate.Exit()
 
-	hctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	type result struct {
-		resp ledger.Message
-		err  error
-	}
-	done := make(chan result, 1)
-	go func() {
-		var r result
-		defer func() {
-			if p := recover(); p != nil {
-				r = result{err: fmt.Errorf("trustline: request handler panicked: %v", p)}
-			}
-			done <- r
-		}()
-		r.resp, r.err = (*h)(hctx, m)
-	}()
-	var r result
-	select {
-	case r = <-done:
-	case <-ctx.Done():
-		return ledger.Message{}, fmt.Errorf("trustline: request %q: %w", m.ID, ctx.Err())
-	}
-	resp := r.resp
-	if r.err != nil {
-		target.logger.Info("trustline: request handler failed", "request", m.ID, "err", r.err)
-		if resp, err = ledger.ErrorResponse(m, to.addr, r.err, v.s.clock.Now()); err != nil {
-			return ledger.Message{}, err
-		}
+	resp, err := pluginkit.CallHandler(ctx, *h, m, to.addr, v.s.clock.Now, target.logger, "trustline")
+	if err != nil {
+		return ledger.Message{}, err
 	}
 	resp.ID, resp.Ledger, resp.From, resp.To = m.ID, v.s.prefix, to.addr, v.a.addr
 	return resp, nil
