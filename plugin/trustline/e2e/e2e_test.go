@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ilpkit/ilpkit/internal/pgtest"
 	"github.com/ilpkit/ilpkit/ledger"
 )
 
@@ -123,6 +124,13 @@ func TestKillKit(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts processes")
 	}
+	t.Run("sqlite", func(t *testing.T) { killKit(t, "") })
+	t.Run("postgres", func(t *testing.T) { killKit(t, pgtest.DSN(t)) })
+}
+
+// killKit runs TestKillKit with the kit's database at dsn ("" for a SQLite
+// file).
+func killKit(t *testing.T, dsn string) {
 	const (
 		// A restart must fit between a payment's two expiries (the message
 		// window) for the connector to pass a fulfillment back; a kit built
@@ -134,6 +142,9 @@ func TestKillKit(t *testing.T) {
 	)
 	k := newKit(t, "a,b", "alice,bob", hold)
 	k.env = append(k.env, envWin+"="+window.String())
+	if dsn != "" {
+		k.env = append(k.env, envDB+"="+dsn)
+	}
 	k.start()
 	alice, bob := k.client("a", "alice"), k.client("b", "bob")
 	rcv := receive(t, bob)

@@ -25,6 +25,7 @@ import (
 	sqlbackend "github.com/ilpkit/ilpkit/backend/sql"
 	"github.com/ilpkit/ilpkit/connector"
 	"github.com/ilpkit/ilpkit/ilp"
+	"github.com/ilpkit/ilpkit/internal/pgtest"
 	"github.com/ilpkit/ilpkit/ledger"
 	"github.com/ilpkit/ilpkit/plugin/trustline"
 )
@@ -76,7 +77,7 @@ func TestMain(m *testing.M) {
 		}
 		os.Exit(0)
 	}
-	os.Exit(m.Run())
+	os.Exit(pgtest.Run(m))
 }
 
 // tokens maps the e2e tokens of one kit to their accounts.
