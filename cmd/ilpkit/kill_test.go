@@ -12,6 +12,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/ilpkit/ilpkit/internal/pgtest"
 )
 
 // callErr is call that returns an error, instead of failing the test,
@@ -60,6 +62,12 @@ func TestKillKit(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts processes")
 	}
+	t.Run("sqlite", func(t *testing.T) { killKit(t, false) })
+	t.Run("postgres", func(t *testing.T) { killKit(t, true) })
+}
+
+// killKit runs TestKillKit on SQLite files, or on PostgreSQL databases.
+func killKit(t *testing.T, postgres bool) {
 	const (
 		kills   = 20
 		payers  = 200
@@ -70,6 +78,9 @@ func TestKillKit(t *testing.T) {
 	env1["API_PORT"] = fmt.Sprint(freePort(t))
 	env2 := kitEnv(t, "test.two.")
 	env2["CONNECTOR_MAX_HOLD_TIME"] = fmt.Sprint(holdSec)
+	if postgres {
+		env1["DB_URI"], env2["DB_URI"] = pgtest.DSN(t), pgtest.DSN(t)
+	}
 	k1, k2 := startKitProcess(t, env1), startKitProcess(t, env2)
 	a1, a2 := login(t, k1.base, "admin", "admin-password"), login(t, k2.base, "admin", "admin-password")
 	a1.call("POST", "/api/peers", map[string]string{"hostname": k2.host, "limit": "1000000000000000"}, nil)
