@@ -62,9 +62,15 @@ func ParseTime(s string) (time.Time, error) {
 
 // MarshalJSON writes the 2017 shape: amount as a decimal string, expiresAt
 // with milliseconds.
-func (t Transfer) MarshalJSON() ([]byte, error) {
-	if b, ok := t.appendPlainJSON(nil); ok {
-		return b, nil
+func (t Transfer) MarshalJSON() ([]byte, error) { return t.AppendJSON(nil) }
+
+// AppendJSON appends what MarshalJSON writes to b: without reflection for
+// the common transfer (printable ASCII strings other than '"' and '\\', no
+// custom or note to self, an expiry in the years 0 to 9999), with
+// encoding/json otherwise.
+func (t *Transfer) AppendJSON(b []byte) ([]byte, error) {
+	if out, ok := t.appendPlainJSON(b); ok {
+		return out, nil
 	}
 	j := transferJSON{
 		ID:                 t.ID,
@@ -80,7 +86,11 @@ func (t Transfer) MarshalJSON() ([]byte, error) {
 	if !t.ExpiresAt.IsZero() {
 		j.ExpiresAt = FormatTime(t.ExpiresAt)
 	}
-	return marshalNoEscape(j)
+	out, err := marshalNoEscape(j)
+	if err != nil {
+		return b, err
+	}
+	return append(b, out...), nil
 }
 
 // appendPlainJSON appends what MarshalJSON writes, without reflection,
@@ -113,10 +123,37 @@ func (t *Transfer) appendPlainJSON(b []byte) ([]byte, bool) {
 	b = appendPlainField(b, `,"executionCondition":"`, t.ExecutionCondition)
 	if !t.ExpiresAt.IsZero() {
 		b = append(b, `,"expiresAt":"`...)
-		b = u.AppendFormat(b, isoMillis)
+		b = appendISOMillis(b, u)
 		b = append(b, '"')
 	}
 	return append(b, '}'), true
+}
+
+// appendISOMillis appends u (in UTC, year 0 to 9999) as FormatTime
+// writes it, without the general formatter.
+func appendISOMillis(b []byte, u time.Time) []byte {
+	year, month, day := u.Date()
+	hour, minute, sec := u.Clock()
+	ms := u.Nanosecond() / 1_000_000
+	put := func(v, n int, sep byte) {
+		start := len(b)
+		b = append(b, "0000"[:n]...)
+		for i := n - 1; i >= 0; i-- {
+			b[start+i] = byte('0' + v%10)
+			v /= 10
+		}
+		if sep != 0 {
+			b = append(b, sep)
+		}
+	}
+	put(year, 4, '-')
+	put(int(month), 2, '-')
+	put(day, 2, 'T')
+	put(hour, 2, ':')
+	put(minute, 2, ':')
+	put(sec, 2, '.')
+	put(ms, 3, 'Z')
+	return b
 }
 
 // plainJSON reports whether JSON writes s as it is, between quotes.

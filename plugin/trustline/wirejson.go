@@ -9,7 +9,6 @@ package trustline
 
 import (
 	"encoding/json"
-	"slices"
 	"strconv"
 	"time"
 
@@ -671,40 +670,25 @@ func appendPlain(b []byte, s string) ([]byte, bool) {
 	return append(b, '"'), true
 }
 
-// appendTransfer appends t's JSON, the bytes of t.MarshalJSON and of
-// json.Marshal(t), when they are the same and this function can write them:
-// plain strings (see appendPlain), no custom or note to self, a year of
-// four digits. It reports false otherwise.
+// appendTransfer appends t's JSON as json.Marshal writes it, when that is
+// what ledger's encoder writes: no custom or note to self, no string that
+// JSON or HTML escaping would change, an expiry in the years 0 to 9999
+// (which the 2017 form can carry). It reports false otherwise.
 func appendTransfer(b []byte, t *ledger.Transfer) ([]byte, bool) {
 	if len(t.Custom) > 0 || len(t.NoteToSelf) > 0 || !plain(t.ID) || !plain(t.Ledger) || !plain(t.From) || !plain(t.To) ||
 		!plain(t.ILP) || !plain(t.ExecutionCondition) {
 		return b, false
 	}
-	var u time.Time
 	if !t.ExpiresAt.IsZero() {
-		u = t.ExpiresAt.UTC()
-		if y := u.Year(); y < 0 || y > 9999 {
+		if y := t.ExpiresAt.UTC().Year(); y < 0 || y > 9999 {
 			return b, false
 		}
 	}
-	b = slices.Grow(b, 150+len(t.ID)+len(t.Ledger)+len(t.From)+len(t.To)+len(t.ILP)+len(t.ExecutionCondition))
-	b = append(b, `{"id":"`...)
-	b = append(b, t.ID...)
-	b = append(b, '"')
-	b = appendField(b, `,"ledger":"`, t.Ledger)
-	b = appendField(b, `,"from":"`, t.From)
-	b = appendField(b, `,"to":"`, t.To)
-	b = append(b, `,"amount":"`...)
-	b = strconv.AppendUint(b, t.Amount, 10)
-	b = append(b, '"')
-	b = appendField(b, `,"ilp":"`, t.ILP)
-	b = appendField(b, `,"executionCondition":"`, t.ExecutionCondition)
-	if !t.ExpiresAt.IsZero() {
-		b = append(b, `,"expiresAt":"`...)
-		b = appendISOMillis(b, u)
-		b = append(b, '"')
+	out, err := t.AppendJSON(b)
+	if err != nil {
+		return b, false
 	}
-	return append(b, '}'), true
+	return out, true
 }
 
 // plain reports whether s is printable ASCII that neither encoding/json nor
@@ -718,54 +702,5 @@ func plain(s string) bool {
 	return true
 }
 
-// appendField appends name (which opens the string) and plain v, unless v
-// is empty.
-func appendField(b []byte, name, v string) []byte {
-	if v == "" {
-		return b
-	}
-	b = append(b, name...)
-	b = append(b, v...)
-	return append(b, '"')
-}
-
-// transferJSON returns t's JSON as t.MarshalJSON does.
-func transferJSON(b []byte, t *ledger.Transfer) ([]byte, error) {
-	if out, ok := appendTransfer(b, t); ok {
-		return out, nil
-	}
-	j, err := t.MarshalJSON()
-	if err != nil {
-		return b, err
-	}
-	return append(b, j...), nil
-}
-
-// appendISOMillis appends u (in UTC, year 0 to 9999) as
-// ledger.FormatTime writes it.
-func appendISOMillis(b []byte, u time.Time) []byte {
-	year, month, day := u.Date()
-	hour, minute, sec := u.Clock()
-	ms := u.Nanosecond() / 1_000_000
-	digits := func(v, n int) {
-		for i := n - 1; i >= 0; i-- {
-			b[len(b)-n+i] = byte('0' + v%10)
-			v /= 10
-		}
-	}
-	put := func(v, n int, sep byte) {
-		b = append(b, "0000"[:n]...)
-		digits(v, n)
-		if sep != 0 {
-			b = append(b, sep)
-		}
-	}
-	put(year, 4, '-')
-	put(int(month), 2, '-')
-	put(day, 2, 'T')
-	put(hour, 2, ':')
-	put(minute, 2, ':')
-	put(sec, 2, '.')
-	put(ms, 3, 'Z')
-	return b
-}
+// transferJSON appends t's JSON as t.MarshalJSON writes it.
+func transferJSON(b []byte, t *ledger.Transfer) ([]byte, error) { return t.AppendJSON(b) }
