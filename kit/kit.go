@@ -83,6 +83,11 @@ type Config struct {
 	// zero: the 2017 defaults, 30 s and 45 s.
 	BroadcastInterval time.Duration
 	RouteExpiry       time.Duration
+	// MinMessageWindow is how much sooner than the incoming transfer the
+	// connector's outgoing transfer expires (CONNECTOR_MIN_MESSAGE_WINDOW):
+	// the time the connector has to pass a fulfillment back, through a
+	// restart if need be; zero: 1 s.
+	MinMessageWindow time.Duration
 	// Clock and Logger are injected; nil: the system clock, discard.
 	Clock  ledger.Clock
 	Logger *slog.Logger
@@ -222,6 +227,7 @@ func Open(ctx context.Context, cfg Config) (*Kit, error) {
 		MaxHoldTime:       cfg.MaxHoldTime,
 		BroadcastInterval: cfg.BroadcastInterval,
 		RouteExpiry:       cfg.RouteExpiry,
+		MinMessageWindow:  cfg.MinMessageWindow,
 		Clock:             cfg.Clock,
 		Logger:            cfg.Logger.With("component", "connector"),
 	})

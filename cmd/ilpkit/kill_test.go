@@ -69,15 +69,20 @@ func TestKillKit(t *testing.T) {
 // killKit runs TestKillKit on SQLite files, or on PostgreSQL databases.
 func killKit(t *testing.T, postgres bool) {
 	const (
-		kills   = 20
-		payers  = 200
-		holdSec = 3
+		kills  = 20
+		payers = 200
+		// A restart of the paying kit must fit in the message window for
+		// the peer's fulfillment to reach it before the transfer expires; a
+		// kit built with -race on a loaded machine takes a second or two.
+		holdSec = 8
 	)
 	env1 := kitEnv(t, "test.one.")
 	env1["CONNECTOR_MAX_HOLD_TIME"] = fmt.Sprint(holdSec)
+	env1["CONNECTOR_MIN_MESSAGE_WINDOW"] = "2.5"
 	env1["API_PORT"] = fmt.Sprint(freePort(t))
 	env2 := kitEnv(t, "test.two.")
 	env2["CONNECTOR_MAX_HOLD_TIME"] = fmt.Sprint(holdSec)
+	env2["CONNECTOR_MIN_MESSAGE_WINDOW"] = "2.5"
 	if postgres {
 		env1["DB_URI"], env2["DB_URI"] = pgtest.DSN(t), pgtest.DSN(t)
 	}

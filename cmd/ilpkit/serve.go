@@ -46,6 +46,7 @@ var serveSettings = []setting{
 	{"allow-http-peers", "ILPKIT_ALLOW_HTTP_PEERS", "false", "look other kits up over plain HTTP (only for tests on loopback)", nil},
 	{"route-broadcast-interval", "CONNECTOR_ROUTE_BROADCAST_INTERVAL", "30000", "milliseconds between route broadcasts to peers", nil},
 	{"route-expiry", "CONNECTOR_ROUTE_EXPIRY", "45000", "milliseconds a peer's routes live without a broadcast", nil},
+	{"min-message-window", "CONNECTOR_MIN_MESSAGE_WINDOW", "1", "seconds by which a forwarded transfer expires before the one it pays for", nil},
 	{"title", "CLIENT_TITLE", "ILP Kit", "name of the kit shown to users and peers", nil},
 	{"log-level", "LOG_LEVEL", "info", "debug, info, warn or error", []string{"CONNECTOR_LOG_LEVEL"}},
 	{"log-format", "LOG_FORMAT", "json", "json or text", nil},
@@ -184,6 +185,11 @@ func loadServeConfig(args []string, getenv func(string) string, stdout, stderr i
 		}
 		*d.dst = time.Duration(ms) * time.Millisecond
 	}
+	win, err := strconv.ParseFloat(v("min-message-window"), 64)
+	if err != nil || win <= 0 || win > 60 {
+		return c, fmt.Errorf("%w: CONNECTOR_MIN_MESSAGE_WINDOW must be a number of seconds", errUsage)
+	}
+	k.MinMessageWindow = time.Duration(win * float64(time.Second))
 	if k.RouteExpiry <= k.BroadcastInterval {
 		return c, fmt.Errorf("%w: CONNECTOR_ROUTE_EXPIRY must exceed CONNECTOR_ROUTE_BROADCAST_INTERVAL", errUsage)
 	}
