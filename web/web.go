@@ -80,6 +80,7 @@ func (s *Server) routes() {
 	s.mux.Handle("POST /api/peers/rpc", s.k.PeerRPC())
 	s.api = newAPI(s)
 	s.api.routes()
+	s.mux.Handle("/", s.ui())
 	s.mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "NotFoundError", "no such endpoint")
 	})
