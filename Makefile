@@ -3,7 +3,7 @@ GO        ?= go
 FUZZTIME  ?= 10s
 BENCHTIME ?= 1s
 
-.PHONY: all build run test vet fmt-check race bench bench-go bench-pg fuzz clean
+.PHONY: all build run test vet fmt-check race bench bench-go bench-pg fuzz clean screenshots
 
 all: build
 
@@ -51,6 +51,13 @@ fuzz:
 	    $(GO) test -run='^$$' -fuzz="^$$f$$" -fuzztime=$(FUZZTIME) $$pkg; \
 	  done; \
 	done
+
+# A PNG of every page of the web UI at 1280x800 and 375x812, written to
+# screenshots/<page>-<width>.png (needs Chromium; make test runs the same
+# visit, checking the 375 px layout, without writing files).
+screenshots:
+	mkdir -p screenshots
+	ILPKIT_UI_SCREENSHOTS=$(CURDIR)/screenshots CI=true $(GO) test -count=1 -run '^TestUIScreenshots$$' ./cmd/ilpkit/
 
 clean:
 	rm -rf bin bench.out

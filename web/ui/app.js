@@ -3,6 +3,7 @@
 // data-link with the History API. Money is BigInt base units everywhere;
 // decimals exist only in the fields people read and type.
 import { parsePoints, amountAt, amountReverse, parseDecimal, formatDecimal } from "/curve.js";
+import { settingsPage, resetPasswordPage, adminUsersPage, adminInvitesPage, adminPeersPage, adminWithdrawalsPage } from "/pages.js";
 
 const state = {
   user: null, // the signed-in user (with balance), or null
@@ -114,6 +115,11 @@ const routes = {
   "/send": { page: sendPage, auth: true, title: "Send" },
   "/login": { page: loginPage, title: "Sign in" },
   "/register": { page: registerPage, title: "Register" },
+  "/settings": { page: settingsPage, auth: true, title: "Settings" },
+  "/admin": { page: adminUsersPage, auth: true, admin: true, title: "Admin: users" },
+  "/admin/invites": { page: adminInvitesPage, auth: true, admin: true, title: "Admin: invites" },
+  "/admin/peers": { page: adminPeersPage, auth: true, admin: true, title: "Admin: peers" },
+  "/admin/withdrawals": { page: adminWithdrawalsPage, auth: true, admin: true, title: "Admin: withdrawals" },
 };
 
 function navigate(path, replace = false) {
@@ -123,9 +129,16 @@ function navigate(path, replace = false) {
 
 function render() {
   for (const stop of state.cleanup.splice(0)) stop();
-  const route = routes[location.pathname] ?? { page: notFoundPage, title: "Not found" };
+  const route = routes[location.pathname] ??
+    (location.pathname.startsWith("/change-password/") ? { page: resetPasswordPage, title: "Set a new password" } : null) ??
+    { page: notFoundPage, title: "Not found" };
   if (route.auth && !state.user) {
     navigate("/login", true);
+    return;
+  }
+  // The admin pages are the admin's alone: anyone else goes home.
+  if (route.admin && !state.user.isAdmin) {
+    navigate("/", true);
     return;
   }
   if ((location.pathname === "/login" || location.pathname === "/register") && state.user) {
@@ -155,11 +168,13 @@ function renderNav() {
   nav.replaceChildren();
   const here = (p) => (location.pathname === p ? "page" : null);
   if (state.user) {
-    nav.append(
+    nav.append(...[
       link("/", "Home", { "aria-current": here("/") }),
       link("/send", "Send", { "aria-current": here("/send") }),
+      link("/settings", "Settings", { "aria-current": here("/settings") }),
+      state.user.isAdmin ? link("/admin", "Admin", { "aria-current": location.pathname.startsWith("/admin") ? "page" : null }) : null,
       h("button", { type: "button", class: "linklike", id: "signout", onclick: signOut }, "Sign out"),
-    );
+    ].filter(Boolean));
   } else {
     nav.append(
       link("/login", "Sign in", { "aria-current": here("/login") }),
@@ -587,6 +602,8 @@ function sendPage(main) {
   });
   showValidity();
 }
+
+export { state, $, h, api, currency, money, link, field, setError, clearErrors, busy, fieldError, signedIn };
 
 function notFoundPage(main) {
   main.append(h("h1", {}, "Page not found"), h("p", {}, link("/", "Go home")));
