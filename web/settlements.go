@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"net/http"
 	"time"
 
@@ -119,25 +120,18 @@ func (b settlementBody) request() (kit.SettlementRequest, error) {
 // settleUser is POST /api/settlements/user/{username} (admin): the user
 // paid the kit outside the ledger; the issuer credits the user.
 func (a *api) settleUser(w http.ResponseWriter, r *http.Request, c *caller) error {
-	var body settlementBody
-	if err := decode(w, r, &body); err != nil {
-		return err
-	}
-	req, err := body.request()
-	if err != nil {
-		return err
-	}
-	st, err := a.s.k.SettleUser(r.Context(), r.PathValue("username"), req)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusCreated, settlementView(st))
-	return nil
+	return a.settle(w, r, a.s.k.SettleUser, r.PathValue("username"))
 }
 
 // settlePeer is POST /api/settlements/peer/{peerId} (admin): a record that
 // a peer settled outside the ledger; no balance changes.
 func (a *api) settlePeer(w http.ResponseWriter, r *http.Request, c *caller) error {
+	return a.settle(w, r, a.s.k.SettlePeer, r.PathValue("peerId"))
+}
+
+// settle reads a settlement body and records it for who with record.
+func (a *api) settle(w http.ResponseWriter, r *http.Request,
+	record func(context.Context, string, kit.SettlementRequest) (store.Settlement, error), who string) error {
 	var body settlementBody
 	if err := decode(w, r, &body); err != nil {
 		return err
@@ -146,7 +140,7 @@ func (a *api) settlePeer(w http.ResponseWriter, r *http.Request, c *caller) erro
 	if err != nil {
 		return err
 	}
-	st, err := a.s.k.SettlePeer(r.Context(), r.PathValue("peerId"), req)
+	st, err := record(r.Context(), who, req)
 	if err != nil {
 		return err
 	}
