@@ -1,0 +1,374 @@
+package cluster
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// Channel is the NOTIFY channel of a kit's processes, and LockKey the key of
+// the advisory lock its leader holds (one kit per database).
+const (
+	Channel = "ilpkit_bus"
+	LockKey = int64(0x696c706b69740001) // "ilpkit" and 1
+)
+
+// maxPayload is the largest NOTIFY payload sent; PostgreSQL refuses 8000
+// bytes and more.
+const maxPayload = 7000
+
+// Options tune a Postgres cluster; zero values take the defaults.
+type Options struct {
+	// Interval is how often a follower tries the leader's lock and the
+	// leader checks it still holds it: a takeover comes within about one
+	// Interval of the leader's death (default 1 s).
+	Interval time.Duration
+	// Retention is how long large messages stay in the bus table for
+	// listeners to read (default 1 min).
+	Retention time.Duration
+	Logger    *slog.Logger
+}
+
+// Postgres is the cluster of the processes sharing one PostgreSQL database.
+type Postgres struct {
+	cfg    *pgx.ConnConfig
+	pool   *pgxpool.Pool
+	id     string
+	log    *slog.Logger
+	opts   Options
+	leader atomic.Bool
+
+	hmu      sync.RWMutex
+	handlers map[string]Handler
+
+	out     chan message
+	pubDone chan struct{}
+	closeMu sync.Mutex
+	closed  bool
+	dropped atomic.Int64
+}
+
+// OpenPostgres connects to the database at dsn (a postgres:// URL or
+// keyword=value string) and creates the bus table if it is missing.
+func OpenPostgres(ctx context.Context, dsn string, opts Options) (*Postgres, error) {
+	if opts.Interval <= 0 {
+		opts.Interval = time.Second
+	}
+	if opts.Retention <= 0 {
+		opts.Retention = time.Minute
+	}
+	pc, err := pgxpool.ParseConfig(dsn)
+	if err != nil {
+		return nil, fmt.Errorf("cluster: dsn: %w", err)
+	}
+	pc.MaxConns = 2
+	pool, err := pgxpool.NewWithConfig(ctx, pc)
+	if err != nil {
+		return nil, fmt.Errorf("cluster: %w", err)
+	}
+	if _, err := pool.Exec(ctx, `CREATE TABLE IF NOT EXISTS kit_bus (
+		id bigserial PRIMARY KEY,
+		data text NOT NULL,
+		created_at timestamptz NOT NULL DEFAULT now())`); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("cluster: bus table: %w", err)
+	}
+	var rnd [8]byte
+	_, _ = rand.Read(rnd[:])
+	c := &Postgres{
+		cfg: pc.ConnConfig.Copy(), pool: pool, id: hex.EncodeToString(rnd[:]), log: discard(opts.Logger), opts: opts,
+		handlers: map[string]Handler{}, out: make(chan message, 4096), pubDone: make(chan struct{}),
+	}
+	go c.publisher()
+	return c, nil
+}
+
+// ID is this process's name on the bus.
+func (c *Postgres) ID() string { return c.id }
+
+// Leader reports whether this process leads now.
+func (c *Postgres) Leader() bool { return c.leader.Load() }
+
+// Handle sets the handler of a topic (before Run).
+func (c *Postgres) Handle(topic string, h Handler) {
+	c.hmu.Lock()
+	c.handlers[topic] = h
+	c.hmu.Unlock()
+}
+
+// Publish queues a message for the other processes, without waiting: data
+// must be JSON. Messages are sent in order, several per NOTIFY; when the
+// queue is full the message is dropped and counted (receivers catch up from
+// the database).
+func (c *Postgres) Publish(topic string, data []byte) {
+	c.closeMu.Lock()
+	defer c.closeMu.Unlock()
+	if c.closed {
+		return
+	}
+	select {
+	case c.out <- message{Topic: topic, Data: json.RawMessage(data)}:
+	default:
+		if c.dropped.Add(1)%1000 == 1 {
+			c.log.Warn("cluster: bus queue full, messages dropped", "dropped", c.dropped.Load())
+		}
+	}
+}
+
+// Dropped counts the messages dropped because the queue was full.
+func (c *Postgres) Dropped() int64 { return c.dropped.Load() }
+
+// publisher sends the queued messages, packing as many as fit in one
+// NOTIFY.
+func (c *Postgres) publisher() {
+	defer close(c.pubDone)
+	ctx := context.Background()
+	for first := range c.out {
+		batch := []message{first}
+		size := len(first.Data) + len(first.Topic) + 16
+	fill:
+		for size < maxPayload/2 {
+			select {
+			case m, ok := <-c.out:
+				if !ok {
+					break fill
+				}
+				batch = append(batch, m)
+				size += len(m.Data) + len(m.Topic) + 16
+			default:
+				break fill
+			}
+		}
+		c.send(ctx, batch)
+	}
+}
+
+// send notifies batch, splitting it where it does not fit and storing a
+// message too large for any NOTIFY in the bus table.
+func (c *Postgres) send(ctx context.Context, batch []message) {
+	for len(batch) > 0 {
+		n, payload := c.pack(batch)
+		if n == 0 {
+			// The first message alone is too large: store it.
+			m := batch[0]
+			var row int64
+			err := c.pool.QueryRow(ctx, `INSERT INTO kit_bus (data) VALUES ($1) RETURNING id`, string(m.Data)).Scan(&row)
+			if err != nil {
+				c.log.Error("cluster: storing a large message", "topic", m.Topic, "err", err)
+				batch = batch[1:]
+				continue
+			}
+			batch[0] = message{Topic: m.Topic, Row: row}
+			continue
+		}
+		if _, err := c.pool.Exec(ctx, `SELECT pg_notify($1, $2)`, Channel, payload); err != nil {
+			c.log.Error("cluster: notify", "messages", n, "err", err)
+		}
+		batch = batch[n:]
+	}
+}
+
+// pack encodes the longest prefix of batch that fits in one payload.
+func (c *Postgres) pack(batch []message) (int, string) {
+	n := len(batch)
+	for n > 0 {
+		b, err := json.Marshal(envelope{From: c.id, Msgs: batch[:n]})
+		if err == nil && len(b) <= maxPayload {
+			return n, string(b)
+		}
+		n /= 2
+	}
+	return 0, ""
+}
+
+// Run listens to the bus and contends for leadership until ctx ends, then
+// releases the lock. It calls cb.Lead while this process leads.
+func (c *Postgres) Run(ctx context.Context, cb Callbacks) {
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { defer wg.Done(); c.listen(ctx, cb.Resync) }()
+	go func() { defer wg.Done(); c.contend(ctx, cb.Lead) }()
+	wg.Wait()
+}
+
+// Close stops publishing (after sending what is queued) and closes the
+// pool. Run must have returned.
+func (c *Postgres) Close() {
+	c.closeMu.Lock()
+	if !c.closed {
+		c.closed = true
+		close(c.out)
+	}
+	c.closeMu.Unlock()
+	<-c.pubDone
+	c.pool.Close()
+}
+
+// listen receives the bus until ctx ends, reconnecting after a failure
+// (then resync runs, as messages may have been missed).
+func (c *Postgres) listen(ctx context.Context, resync func()) {
+	backoff := c.opts.Interval / 4
+	for first := true; ctx.Err() == nil; first = false {
+		conn, err := pgx.ConnectConfig(ctx, c.cfg)
+		if err == nil {
+			_, err = conn.Exec(ctx, `LISTEN `+Channel)
+		}
+		if err != nil {
+			if conn != nil {
+				_ = conn.Close(context.Background())
+			}
+			if ctx.Err() == nil {
+				c.log.Warn("cluster: listen", "err", err)
+			}
+			if !sleep(ctx, backoff) {
+				return
+			}
+			backoff = min(2*backoff, 10*c.opts.Interval)
+			continue
+		}
+		backoff = c.opts.Interval / 4
+		if !first && resync != nil {
+			resync()
+		}
+		err = c.receive(ctx, conn)
+		_ = conn.Close(context.Background())
+		if ctx.Err() == nil {
+			c.log.Warn("cluster: listener lost, reconnecting", "err", err)
+		}
+	}
+}
+
+// receive dispatches the notifications of conn until it fails.
+func (c *Postgres) receive(ctx context.Context, conn *pgx.Conn) error {
+	for {
+		n, err := conn.WaitForNotification(ctx)
+		if err != nil {
+			return err
+		}
+		var env envelope
+		if err := json.Unmarshal([]byte(n.Payload), &env); err != nil {
+			c.log.Warn("cluster: unreadable notification", "err", err)
+			continue
+		}
+		if env.From == c.id {
+			continue
+		}
+		for _, m := range env.Msgs {
+			data := []byte(m.Data)
+			if m.Row != 0 {
+				var s string
+				if err := c.pool.QueryRow(ctx, `SELECT data FROM kit_bus WHERE id = $1`, m.Row).Scan(&s); err != nil {
+					c.log.Warn("cluster: reading a large message", "row", m.Row, "err", err)
+					continue
+				}
+				data = []byte(s)
+			}
+			c.hmu.RLock()
+			h := c.handlers[m.Topic]
+			c.hmu.RUnlock()
+			if h != nil {
+				h(data)
+			}
+		}
+	}
+}
+
+// contend tries the leader's lock every Interval on a connection of its
+// own; holding it, it runs lead and checks the connection every Interval.
+// PostgreSQL releases the lock when the connection ends, also when the
+// process is killed, so a follower takes over within about an Interval.
+func (c *Postgres) contend(ctx context.Context, lead func(context.Context)) {
+	for ctx.Err() == nil {
+		conn, err := pgx.ConnectConfig(ctx, c.cfg)
+		if err != nil {
+			if ctx.Err() == nil {
+				c.log.Warn("cluster: lock connection", "err", err)
+			}
+			if !sleep(ctx, c.opts.Interval) {
+				return
+			}
+			continue
+		}
+		err = c.holdWhenFree(ctx, conn, lead)
+		_ = conn.Close(context.Background())
+		if err != nil && ctx.Err() == nil {
+			c.log.Warn("cluster: leadership", "err", err)
+			sleep(ctx, c.opts.Interval)
+		}
+	}
+}
+
+func (c *Postgres) holdWhenFree(ctx context.Context, conn *pgx.Conn, lead func(context.Context)) error {
+	for {
+		var got bool
+		if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock($1)`, LockKey).Scan(&got); err != nil {
+			return err
+		}
+		if got {
+			break
+		}
+		if !sleep(ctx, c.opts.Interval) {
+			return ctx.Err()
+		}
+	}
+	c.log.Info("cluster: leading", "process", c.id)
+	c.leader.Store(true)
+	defer c.leader.Store(false)
+	lctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if lead != nil {
+			lead(lctx)
+		}
+	}()
+	defer func() { cancel(); <-done }()
+	var trimmed time.Time
+	for {
+		if !sleep(ctx, c.opts.Interval) {
+			unlock, stop := context.WithTimeout(context.Background(), 5*time.Second)
+			_, _ = conn.Exec(unlock, `SELECT pg_advisory_unlock($1)`, LockKey)
+			stop()
+			return ctx.Err()
+		}
+		// The lock lives as long as this session; a failed query means
+		// the session may be gone, and with it the lock.
+		if _, err := conn.Exec(ctx, `SELECT 1`); err != nil {
+			c.log.Warn("cluster: lost the leader's connection; stepping down", "err", err)
+			return errors.Join(errors.New("lost the lock connection"), err)
+		}
+		if time.Since(trimmed) > c.opts.Retention/2 {
+			c.trim(ctx)
+			trimmed = time.Now()
+		}
+	}
+}
+
+// trim deletes the large messages past their retention (the leader does).
+func (c *Postgres) trim(ctx context.Context) {
+	_, err := c.pool.Exec(ctx, `DELETE FROM kit_bus WHERE created_at < now() - make_interval(secs => $1)`, c.opts.Retention.Seconds())
+	if err != nil && ctx.Err() == nil {
+		c.log.Warn("cluster: trimming the bus table", "err", err)
+	}
+}
+
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}
