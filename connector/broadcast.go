@@ -174,6 +174,14 @@ func (c *Connector) receiveBroadcast(e *entry, from string, data json.RawMessage
 	if err != nil {
 		return ledger.Message{}, ledger.NewError(ledger.ErrInvalidFields, "invalid routing update")
 	}
+	c.applyUpdate(e, from, u)
+	if c.cfg.OnRoutes != nil {
+		c.cfg.OnRoutes(e.prefix, from, data)
+	}
+	return ledger.Message{Custom: json.RawMessage("{}")}, nil
+}
+
+func (c *Connector) applyUpdate(e *entry, from string, u routing.RoutingUpdate) {
 	res := c.local.ApplyUpdate(from, u, !c.cfg.DropCurves)
 	c.public.ApplyUpdate(from, u, !c.cfg.DropCurves)
 	if res.RequestFullTable {
@@ -185,7 +193,22 @@ func (c *Connector) receiveBroadcast(e *entry, from string, data json.RawMessage
 	if res.Added || len(res.Lost) > 0 {
 		c.Kick()
 	}
-	return ledger.Message{Custom: json.RawMessage("{}")}, nil
+}
+
+// ApplyRoutes applies a route broadcast that peer from sent on the ledger
+// of ledgerPrefix to another process (see Config.OnRoutes), as if this
+// connector had received it.
+func (c *Connector) ApplyRoutes(ledgerPrefix, from string, data json.RawMessage) error {
+	e, ok := c.entry(ledgerPrefix)
+	if !ok {
+		return fmt.Errorf("%w: %s", ErrUnknownLedger, ledgerPrefix)
+	}
+	u, err := routing.DecodeRoutingUpdate(data)
+	if err != nil {
+		return fmt.Errorf("connector: routing update from %s: %w", from, err)
+	}
+	c.applyUpdate(e, from, u)
+	return nil
 }
 
 // RemoveExpiredRoutes drops the routes of peers that have not broadcast
@@ -208,17 +231,29 @@ func (c *Connector) Run(ctx context.Context) {
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		c.every(ctx, c.cfg.CleanupInterval, nil, func() { c.RemoveExpiredRoutes() })
+		c.RunCleanup(ctx)
 	}()
 	if !c.cfg.DisableBroadcast {
-		c.Kick()
-		c.every(ctx, c.cfg.BroadcastInterval, c.kick, func() {
-			if err := c.Broadcast(ctx); err != nil && ctx.Err() == nil {
-				c.log.Info("broadcast", "err", err)
-			}
-		})
+		c.RunBroadcasts(ctx)
 	}
 	wg.Wait()
+}
+
+// RunCleanup is the half of Run that removes expired routes.
+func (c *Connector) RunCleanup(ctx context.Context) {
+	c.every(ctx, c.cfg.CleanupInterval, nil, func() { c.RemoveExpiredRoutes() })
+}
+
+// RunBroadcasts is the half of Run that broadcasts routes: at once, then
+// every BroadcastInterval and whenever Kick is called. Of several
+// processes sharing the connector's work, one runs it.
+func (c *Connector) RunBroadcasts(ctx context.Context) {
+	c.Kick()
+	c.every(ctx, c.cfg.BroadcastInterval, c.kick, func() {
+		if err := c.Broadcast(ctx); err != nil && ctx.Err() == nil {
+			c.log.Info("broadcast", "err", err)
+		}
+	})
 }
 
 // every calls f every d on the connector's clock, and whenever kick

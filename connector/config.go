@@ -68,6 +68,12 @@ type Config struct {
 	// DisableBroadcast stops Run from broadcasting routes
 	// (ROUTE_BROADCAST_ENABLED=false); received broadcasts still count.
 	DisableBroadcast bool
+	// OnRoutes, when set, is called with every route broadcast a peer
+	// sent and the connector applied: several processes sharing the
+	// connector's work (the kit's processes on one database) pass it to
+	// each other's ApplyRoutes, so that all of them route alike whichever
+	// received it. It must not block.
+	OnRoutes func(ledgerPrefix, from string, data json.RawMessage)
 	// OmitCurves sends routes without points (BROADCAST_CURVES=false).
 	OmitCurves bool
 	// DropCurves stores received routes without their points

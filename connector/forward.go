@@ -34,6 +34,9 @@ const (
 // background, as the plugin contract asks.
 func (c *Connector) eventHandler(e *entry) ledger.EventHandler {
 	return func(ev ledger.Event) {
+		if ev.Remote {
+			return // the process that committed it acts on it
+		}
 		switch ev.Kind {
 		case ledger.EventIncomingPrepare, ledger.EventOutgoingFulfill, ledger.EventOutgoingReject, ledger.EventOutgoingCancel:
 			c.spawn(task{kind: ev.Kind, e: e, t: ev.Transfer, f: ev.Fulfillment, r: ev.Rejection})

@@ -83,6 +83,7 @@ func (k *Kit) SetUserLimits(ctx context.Context, username string, min, max *int6
 	if err := k.server.SetLimits(ctx, username, l); err != nil {
 		return store.User{}, fmt.Errorf("kit: limits of %s: %w", username, err)
 	}
+	k.publish(topicUser, username)
 	return u, nil
 }
 

@@ -42,7 +42,13 @@ func (k *Kit) Watch(userID int64) (<-chan struct{}, func()) {
 	}
 }
 
+// notify tells who waits on the users, in this process and the others.
 func (k *Kit) notify(userIDs ...int64) {
+	k.notifyLocal(userIDs...)
+	k.publish(topicNotify, userIDs)
+}
+
+func (k *Kit) notifyLocal(userIDs ...int64) {
 	k.hub.mu.Lock()
 	defer k.hub.mu.Unlock()
 	for _, id := range userIDs {

@@ -19,11 +19,13 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	sqlbackend "github.com/ilpkit/ilpkit/backend/sql"
 	"github.com/ilpkit/ilpkit/connector"
 	"github.com/ilpkit/ilpkit/ilp"
+	"github.com/ilpkit/ilpkit/kit/cluster"
 	"github.com/ilpkit/ilpkit/kit/store"
 	"github.com/ilpkit/ilpkit/ledger"
 	"github.com/ilpkit/ilpkit/plugin/trustline"
@@ -88,6 +90,11 @@ type Config struct {
 	// the time the connector has to pass a fulfillment back, through a
 	// restart if need be; zero: 1 s.
 	MinMessageWindow time.Duration
+	// LeaderInterval is how often a process sharing a PostgreSQL database
+	// with others tries the leader's lock (and the leader checks it still
+	// holds it): the leader's work moves to another process within about
+	// this long after its process dies; zero: 1 s.
+	LeaderInterval time.Duration
 	// Clock and Logger are injected; nil: the system clock, discard.
 	Clock  ledger.Clock
 	Logger *slog.Logger
@@ -130,6 +137,13 @@ type Kit struct {
 	bgCtx    context.Context
 	bgCancel context.CancelFunc
 	closing  chan struct{}
+
+	// The processes sharing the database (kit/cluster): shared when it is
+	// PostgreSQL; leading while this process leads.
+	bus     bus
+	pgBus   interface{ Close() }
+	shared  bool
+	leading atomic.Bool
 }
 
 // Open opens the kit's database (migrating it), restores its identity,
@@ -189,6 +203,9 @@ func Open(ctx context.Context, cfg Config) (*Kit, error) {
 	if err := k.identity(ctx); err != nil {
 		return nil, err
 	}
+	if err := k.openBus(ctx); err != nil {
+		return nil, err
+	}
 	if k.db, err = sqlbackend.Open(ctx, cfg.DBURI, sqlbackend.WithLogger(cfg.Logger), sqlbackend.WithClock(cfg.Clock.Now)); err != nil {
 		return nil, fmt.Errorf("kit: %w", err)
 	}
@@ -196,10 +213,14 @@ func Open(ctx context.Context, cfg Config) (*Kit, error) {
 	if err != nil {
 		return nil, fmt.Errorf("kit: ledger backend: %w", err)
 	}
-	k.server, err = trustline.New(trustline.Config{
+	tcfg := trustline.Config{
 		Prefix: k.prefix, CurrencyCode: cfg.CurrencyCode, CurrencyScale: *cfg.CurrencyScale,
 		Backend: be, Issuer: IssuerAccount, MaxHoldTime: cfg.MaxHoldTime, Clock: cfg.Clock, Logger: cfg.Logger,
-	})
+	}
+	if k.shared {
+		tcfg.Relay = k.relayLedger
+	}
+	k.server, err = trustline.New(tcfg)
 	if err != nil {
 		return nil, fmt.Errorf("kit: %w", err)
 	}
@@ -222,7 +243,7 @@ func Open(ctx context.Context, cfg Config) (*Kit, error) {
 	if err := k.issuer.Connect(ctx); err != nil {
 		return nil, fmt.Errorf("kit: %w", err)
 	}
-	k.conn, err = connector.New(connector.Config{
+	ccfg := connector.Config{
 		Secret:            k.derive("CONNECTOR_SECRET"),
 		MaxHoldTime:       cfg.MaxHoldTime,
 		BroadcastInterval: cfg.BroadcastInterval,
@@ -230,7 +251,11 @@ func Open(ctx context.Context, cfg Config) (*Kit, error) {
 		MinMessageWindow:  cfg.MinMessageWindow,
 		Clock:             cfg.Clock,
 		Logger:            cfg.Logger.With("component", "connector"),
-	})
+	}
+	if k.shared {
+		ccfg.OnRoutes = k.relayRoutes
+	}
+	k.conn, err = connector.New(ccfg)
 	if err != nil {
 		return nil, fmt.Errorf("kit: %w", err)
 	}
@@ -246,7 +271,6 @@ func Open(ctx context.Context, cfg Config) (*Kit, error) {
 	if err := k.reconcile(ctx); err != nil {
 		k.log.Warn("reconciling payments", "err", err)
 	}
-	k.goBackground(k.janitor)
 	if err := k.reconcileWithdrawals(ctx); err != nil {
 		k.log.Warn("reconciling withdrawals", "err", err)
 	}
@@ -257,7 +281,11 @@ func Open(ctx context.Context, cfg Config) (*Kit, error) {
 	k.cancel = cancel
 	go func() {
 		defer close(k.done)
-		k.conn.Run(runCtx)
+		var wg sync.WaitGroup
+		wg.Add(1)
+		go func() { defer wg.Done(); k.conn.RunCleanup(runCtx) }()
+		k.bus.Run(runCtx, cluster.Callbacks{Lead: k.lead, Resync: k.resync})
+		wg.Wait()
 	}()
 	ok = true
 	k.log.Info("kit open", "prefix", k.prefix, "currency", cfg.CurrencyCode, "scale", *cfg.CurrencyScale)
@@ -296,6 +324,9 @@ func (k *Kit) Close(ctx context.Context) error {
 		errs = append(errs, k.server.Close(ctx))
 	}
 	errs = append(errs, k.closeStores())
+	if k.pgBus != nil {
+		k.pgBus.Close()
+	}
 	return errors.Join(errs...)
 }
 

@@ -91,6 +91,7 @@ func (k *Kit) SetDefaultLimits(ctx context.Context, d DefaultLimits) error {
 	k.limitsMu.Lock()
 	k.defaults = d
 	k.limitsMu.Unlock()
+	k.publish(topicLimits, nil)
 	var after int64
 	for {
 		users, err := k.st.Users(ctx, after, 500)

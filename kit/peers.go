@@ -119,6 +119,7 @@ func (k *Kit) AddPeer(ctx context.Context, req PeerRequest) (store.Peer, error) 
 		return store.Peer{}, err
 	}
 	k.log.Info("peer added", "host", host, "prefix", p.Prefix)
+	k.publish(topicPeers, nil)
 	return p, nil
 }
 
@@ -151,6 +152,7 @@ func (k *Kit) startPeer(ctx context.Context, p store.Peer) error {
 	}
 	k.peers.by[p.ID] = plugin
 	k.peers.mu.Unlock()
+	k.watchPeer(plugin)
 	k.peers.mux.Add(plugin)
 	if err := k.conn.AddPlugin(ctx, plugin, connector.PluginOptions{}); err != nil {
 		k.stopPeer(ctx, p.ID)
@@ -218,6 +220,7 @@ func (k *Kit) SetPeerLimit(ctx context.Context, id string, limit uint64) error {
 			k.log.Warn("reloading routes", "err", err)
 		}
 	}
+	k.publish(topicPeers, nil)
 	return nil
 }
 
@@ -230,6 +233,7 @@ func (k *Kit) RemovePeer(ctx context.Context, id string) error {
 		return fmt.Errorf("kit: %w", err)
 	}
 	k.stopPeer(ctx, id)
+	k.publish(topicPeers, nil)
 	return nil
 }
 

@@ -436,6 +436,7 @@ func (k *Kit) CreateSettlementMethod(ctx context.Context, in SettlementMethodInp
 		return store.SettlementMethod{}, fmt.Errorf("kit: %w", err)
 	}
 	k.publishSettlementMethods(ctx)
+	k.publish(topicMethods, nil)
 	return m, nil
 }
 
@@ -463,6 +464,7 @@ func (k *Kit) UpdateSettlementMethod(ctx context.Context, id string, in Settleme
 		return store.SettlementMethod{}, fmt.Errorf("kit: %w", err)
 	}
 	k.publishSettlementMethods(ctx)
+	k.publish(topicMethods, nil)
 	return m, nil
 }
 
@@ -480,6 +482,7 @@ func (k *Kit) DeleteSettlementMethod(ctx context.Context, id string) error {
 		return fmt.Errorf("kit: %w", err)
 	}
 	k.publishSettlementMethods(ctx)
+	k.publish(topicMethods, nil)
 	return nil
 }
 

@@ -199,6 +199,7 @@ func (k *Kit) createUser(ctx context.Context, nu NewUser, admin bool) (store.Use
 	if err := k.server.CreateAccount(ctx, u.Username, k.limitsOf(u)); err != nil && !errors.Is(err, trustline.ErrAccountExists) {
 		return store.User{}, fmt.Errorf("kit: account: %w", err)
 	}
+	k.publish(topicUser, u.Username)
 	return u, nil
 }
 

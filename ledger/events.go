@@ -99,12 +99,18 @@ func (k EventKind) Final() bool {
 // receiver's reason) and cancel events (made by the plugin: R00 Transfer
 // Timed Out, triggered by the ledger prefix), Info for connect and
 // info_change.
+//
+// Remote marks an event that another process sharing the plugin's
+// backend committed and passed on: it tells (a client, a waiting user) but
+// asks no action of this process, whose counterpart in the committing
+// process got the event as its own. A connector ignores remote events.
 type Event struct {
 	Kind        EventKind
 	Transfer    Transfer
 	Fulfillment ilp.Fulfillment
 	Rejection   Rejection
 	Info        LedgerInfo
+	Remote      bool
 }
 
 // EventHandler receives plugin events; see Plugin.Subscribe for when and

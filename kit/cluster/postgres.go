@@ -20,7 +20,7 @@ import (
 // the advisory lock its leader holds (one kit per database).
 const (
 	Channel = "ilpkit_bus"
-	LockKey = int64(0x696c706b69740001) // "ilpkit" and 1
+	LockKey = int64(0x696c706b69740002) // "ilpkit" and 2 (1 is the migrations' lock)
 )
 
 // maxPayload is the largest NOTIFY payload sent; PostgreSQL refuses 8000

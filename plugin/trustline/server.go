@@ -81,6 +81,10 @@ type Config struct {
 	Clock ledger.Clock
 	// Logger receives what goes wrong inside the server; nil discards.
 	Logger *slog.Logger
+	// Relay, when set, receives every event this server commits, after
+	// its own views and admin handlers, for the other processes sharing
+	// the backend (which hand it to their Deliver). It must not block.
+	Relay func(account string, ev ledger.Event)
 }
 
 // Server is the ILP Kit Server plugin: one ledger with one account per
@@ -112,6 +116,9 @@ type Server struct {
 	closing atomic.Bool     // set while Close runs, so views stop connecting
 	timers  *pluginkit.Expiries
 	connMu  sync.Mutex // serialises Connect and Close
+
+	relay  func(string, ledger.Event)
+	keeper atomic.Bool // expires the transfers other processes prepared
 }
 
 // New returns a Server, not yet connected, with its issuer account.
@@ -141,6 +148,7 @@ func New(cfg Config) (*Server, error) {
 		logger:   cfg.Logger,
 		accounts: make(map[string]*account),
 		gate:     pluginkit.NewGate(),
+		relay:    cfg.Relay,
 	}
 	if s.issuer == "" {
 		s.issuer = DefaultIssuer

@@ -472,4 +472,7 @@ func (s *Server) emit(name string, ev *ledger.Event) {
 		}
 	}
 	s.admin.emit(name, ev)
+	if s.relay != nil {
+		s.relay(name, *ev)
+	}
 }

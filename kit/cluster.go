@@ -1,0 +1,363 @@
+package kit
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/ilpkit/ilpkit/ilp"
+	"github.com/ilpkit/ilpkit/kit/cluster"
+	"github.com/ilpkit/ilpkit/kit/store"
+	"github.com/ilpkit/ilpkit/ledger"
+	"github.com/ilpkit/ilpkit/plugin/trustline"
+	"github.com/ilpkit/ilpkit/plugin/virtual"
+)
+
+// Several `ilpkit serve` processes may share one PostgreSQL database. Any
+// of them answers the API, the peers and the trustline clients; money is
+// decided by the database's atomic statements, whichever process makes
+// them. What the processes tell each other (kit/cluster's bus):
+//
+//   - "tl": every event of the kit's ledger, from the process that
+//     committed it, for the other processes' connected views (a user's
+//     client on another process's WebSocket) and the leader's expiry
+//     timers (trustline.Server.Deliver);
+//   - "n": the users whose payments or balance changed (event streams and
+//     payments waiting on another process);
+//   - "user", "limits", "peers", "methods": what to reload after an
+//     admin's change or a registration;
+//   - "routes": route broadcasts a peer sent to one of them;
+//   - "vprep": transfers prepared with a peer, for the leader's expiry
+//     timers.
+//
+// One process leads (holds the kit's advisory lock): it broadcasts routes,
+// runs the janitor, and keeps the expiry of every prepared transfer, also
+// those prepared by a process that died; on taking over it finishes what a
+// dead process left (connector.Recover, reconcile).
+
+// bus is what the kit needs of the processes sharing its database.
+type bus interface {
+	Publish(topic string, data []byte)
+	Handle(topic string, h cluster.Handler)
+	Run(ctx context.Context, cb cluster.Callbacks)
+}
+
+// Bus topics.
+const (
+	topicLedger  = "tl"
+	topicNotify  = "n"
+	topicUser    = "user"
+	topicLimits  = "limits"
+	topicPeers   = "peers"
+	topicMethods = "methods"
+	topicRoutes  = "routes"
+	topicPeerTx  = "vprep"
+)
+
+// openBus joins the other processes of the kit when its database is
+// PostgreSQL.
+func (k *Kit) openBus(ctx context.Context) error {
+	if !isPostgres(k.cfg.DBURI) {
+		k.bus = cluster.Solo{}
+		return nil
+	}
+	pg, err := cluster.OpenPostgres(ctx, k.cfg.DBURI, cluster.Options{Interval: k.cfg.LeaderInterval, Logger: k.log.With("component", "cluster")})
+	if err != nil {
+		return fmt.Errorf("kit: %w", err)
+	}
+	k.bus, k.pgBus, k.shared = pg, pg, true
+	pg.Handle(topicLedger, k.onLedgerMessage)
+	pg.Handle(topicNotify, func(data []byte) {
+		var ids []int64
+		if json.Unmarshal(data, &ids) == nil {
+			k.notifyLocal(ids...)
+		}
+	})
+	pg.Handle(topicUser, func(data []byte) {
+		var name string
+		if json.Unmarshal(data, &name) == nil {
+			k.goBackground(func(ctx context.Context) { k.syncUser(ctx, name) })
+		}
+	})
+	pg.Handle(topicLimits, func([]byte) { k.goBackground(k.syncLimits) })
+	pg.Handle(topicPeers, func([]byte) { k.goBackground(k.syncPeers) })
+	pg.Handle(topicMethods, func([]byte) { k.goBackground(k.publishSettlementMethods) })
+	pg.Handle(topicRoutes, func(data []byte) {
+		var m routesMessage
+		if json.Unmarshal(data, &m) != nil {
+			return
+		}
+		if err := k.conn.ApplyRoutes(m.Ledger, m.From, m.Data); err != nil {
+			k.log.Debug("routes from another process", "err", err)
+		}
+	})
+	pg.Handle(topicPeerTx, func(data []byte) {
+		var m peerTxMessage
+		if json.Unmarshal(data, &m) != nil || !k.leading.Load() {
+			return
+		}
+		if p := k.peerByPrefix(m.Prefix); p != nil {
+			p.WatchExpiry(m.ID, m.ExpiresAt)
+		}
+	})
+	return nil
+}
+
+func isPostgres(uri string) bool {
+	return len(uri) > 11 && (uri[:11] == "postgres://" || (len(uri) > 13 && uri[:13] == "postgresql://"))
+}
+
+// publish sends a message to the other processes (nothing when alone).
+func (k *Kit) publish(topic string, v any) {
+	if !k.shared {
+		return
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		k.log.Error("bus message", "topic", topic, "err", err)
+		return
+	}
+	k.bus.Publish(topic, b)
+}
+
+// ledgerMessage is an event of the kit's ledger on the bus.
+type ledgerMessage struct {
+	Account     string            `json:"a"`
+	Kind        string            `json:"k"`
+	Transfer    ledger.Transfer   `json:"t"`
+	Fulfillment string            `json:"f,omitempty"`
+	Rejection   *ledger.Rejection `json:"r,omitempty"`
+}
+
+// relayLedger is the trustline server's Relay.
+func (k *Kit) relayLedger(account string, ev ledger.Event) {
+	if ev.Transfer.ID == "" {
+		return
+	}
+	m := ledgerMessage{Account: account, Kind: ev.Kind.String(), Transfer: ev.Transfer}
+	if ev.Kind == ledger.EventIncomingFulfill || ev.Kind == ledger.EventOutgoingFulfill {
+		m.Fulfillment = ev.Fulfillment.String()
+	}
+	if ev.Rejection.Code != "" {
+		r := ev.Rejection
+		m.Rejection = &r
+	}
+	k.publish(topicLedger, m)
+}
+
+func (k *Kit) onLedgerMessage(data []byte) {
+	var m ledgerMessage
+	if err := json.Unmarshal(data, &m); err != nil {
+		k.log.Warn("ledger event from another process", "err", err)
+		return
+	}
+	kind, ok := ledger.ParseEventKind(m.Kind)
+	if !ok {
+		return
+	}
+	ev := ledger.Event{Kind: kind, Transfer: m.Transfer}
+	if m.Fulfillment != "" {
+		f, err := ilp.ParseFulfillment(m.Fulfillment)
+		if err != nil {
+			return
+		}
+		ev.Fulfillment = f
+	}
+	if m.Rejection != nil {
+		ev.Rejection = *m.Rejection
+	}
+	k.server.Deliver(m.Account, ev)
+}
+
+// routesMessage is a route broadcast a peer sent to one process.
+type routesMessage struct {
+	Ledger string          `json:"l"`
+	From   string          `json:"f"`
+	Data   json.RawMessage `json:"d"`
+}
+
+func (k *Kit) relayRoutes(ledgerPrefix, from string, data json.RawMessage) {
+	k.publish(topicRoutes, routesMessage{Ledger: ledgerPrefix, From: from, Data: data})
+}
+
+// peerTxMessage is a transfer prepared with a peer.
+type peerTxMessage struct {
+	Prefix    string    `json:"p"`
+	ID        string    `json:"i"`
+	ExpiresAt time.Time `json:"e"`
+}
+
+// watchPeer tells the leader of the transfers this process prepares with
+// a peer, so that they expire even if this process dies.
+func (k *Kit) watchPeer(p *virtual.Plugin) func() {
+	if !k.shared {
+		return func() {}
+	}
+	prefix := p.Prefix()
+	return p.Subscribe(func(ev ledger.Event) {
+		if ev.Remote || (ev.Kind != ledger.EventIncomingPrepare && ev.Kind != ledger.EventOutgoingPrepare) {
+			return
+		}
+		k.publish(topicPeerTx, peerTxMessage{Prefix: prefix, ID: ev.Transfer.ID, ExpiresAt: ev.Transfer.ExpiresAt})
+	})
+}
+
+func (k *Kit) peerByPrefix(prefix string) *virtual.Plugin {
+	k.peers.mu.Lock()
+	defer k.peers.mu.Unlock()
+	for _, p := range k.peers.by {
+		if p.Prefix() == prefix {
+			return p
+		}
+	}
+	return nil
+}
+
+// lead runs the leader's work until ctx ends (this process stops leading).
+func (k *Kit) lead(ctx context.Context) {
+	k.leading.Store(true)
+	defer k.leading.Store(false)
+	if k.shared {
+		k.log.Info("leading the kit's processes")
+		if err := k.server.KeepExpiries(ctx, true); err != nil {
+			k.log.Warn("keeping expiries", "err", err)
+		}
+		defer func() { _ = k.server.KeepExpiries(ctx, false) }()
+		k.peers.mu.Lock()
+		ps := make([]*virtual.Plugin, 0, len(k.peers.by))
+		for _, p := range k.peers.by {
+			ps = append(ps, p)
+		}
+		k.peers.mu.Unlock()
+		for _, p := range ps {
+			if err := p.ArmPrepared(ctx); err != nil {
+				k.log.Warn("keeping a peer's expiries", "peer", p.Prefix(), "err", err)
+			}
+		}
+		// Finish what a process that died left: its forwarded payments
+		// and its users' payments.
+		if _, err := k.conn.Recover(ctx); err != nil && ctx.Err() == nil {
+			k.log.Warn("recovering payments", "err", err)
+		}
+		if err := k.reconcile(ctx); err != nil && ctx.Err() == nil {
+			k.log.Warn("reconciling payments", "err", err)
+		}
+	}
+	done := make(chan struct{})
+	go func() { defer close(done); k.janitor(ctx) }()
+	k.conn.RunBroadcasts(ctx)
+	<-done
+}
+
+// resync reloads what this process caches after it may have missed
+// messages.
+func (k *Kit) resync() {
+	k.goBackground(k.syncLimits)
+	k.goBackground(k.syncPeers)
+	k.goBackground(k.publishSettlementMethods)
+}
+
+// syncUser brings a user's ledger account in line with the database (a
+// user registered, re-limited or disabled through another process).
+func (k *Kit) syncUser(ctx context.Context, name string) {
+	u, err := k.st.UserByName(ctx, name)
+	if err != nil {
+		if !errors.Is(err, store.ErrNotFound) {
+			k.log.Warn("syncing a user", "user", name, "err", err)
+		}
+		return
+	}
+	if err := k.syncAccount(ctx, u); err != nil {
+		k.log.Warn("syncing a user", "user", name, "err", err)
+	}
+}
+
+func (k *Kit) syncAccount(ctx context.Context, u store.User) error {
+	l := k.limitsOf(u)
+	err := k.server.CreateAccount(ctx, u.Username, l)
+	if errors.Is(err, trustline.ErrAccountExists) {
+		err = k.server.SetLimits(ctx, u.Username, *l)
+	}
+	if err != nil {
+		return err
+	}
+	return k.server.SetDisabled(ctx, u.Username, u.Disabled)
+}
+
+// syncLimits reloads the default limits and every user's account.
+func (k *Kit) syncLimits(ctx context.Context) {
+	if err := k.loadDefaults(ctx); err != nil {
+		k.log.Warn("syncing limits", "err", err)
+		return
+	}
+	var after int64
+	for {
+		users, err := k.st.Users(ctx, after, 500)
+		if err != nil {
+			k.log.Warn("syncing limits", "err", err)
+			return
+		}
+		for _, u := range users {
+			if err := k.syncAccount(ctx, u); err != nil {
+				k.log.Warn("syncing limits", "user", u.Username, "err", err)
+			}
+		}
+		if len(users) < 500 {
+			return
+		}
+		after = users[len(users)-1].ID
+	}
+}
+
+// syncPeers starts the peers added through another process, stops those
+// removed, and applies changed limits.
+func (k *Kit) syncPeers(ctx context.Context) {
+	ps, err := k.st.Peers(ctx)
+	if err != nil {
+		k.log.Warn("syncing peers", "err", err)
+		return
+	}
+	want := make(map[string]store.Peer, len(ps))
+	for _, p := range ps {
+		want[p.ID] = p
+	}
+	k.peers.mu.Lock()
+	var gone []string
+	have := map[string]*virtual.Plugin{}
+	for id, p := range k.peers.by {
+		if _, ok := want[id]; !ok {
+			gone = append(gone, id)
+		}
+		have[id] = p
+	}
+	k.peers.mu.Unlock()
+	for _, id := range gone {
+		k.stopPeer(ctx, id)
+	}
+	changed := false
+	for id, p := range want {
+		if plugin, ok := have[id]; ok {
+			plugin.SetMaxBalance(ledger.Limit(ledger.Int128FromInt64(p.MaxBalance)))
+			changed = true
+			continue
+		}
+		if err := k.startPeer(ctx, p); err != nil {
+			k.log.Warn("starting a peer added elsewhere", "host", p.Hostname, "err", err)
+		}
+	}
+	if changed {
+		if err := k.conn.ReloadLocalRoutes(ctx); err != nil {
+			k.log.Warn("reloading routes", "err", err)
+		}
+	}
+}
+
+// Leading reports whether this process leads the kit's processes (always,
+// for a kit alone on its database once it runs).
+func (k *Kit) Leading() bool { return k.leading.Load() }
+
+// Shared reports whether the kit's database is one several processes may
+// share (PostgreSQL).
+func (k *Kit) Shared() bool { return k.shared }
