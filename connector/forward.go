@@ -271,6 +271,15 @@ func (c *Connector) source(t ledger.Transfer) (*entry, note, bool) {
 	return e, n, ok
 }
 
+// PassFulfillment fulfills the source transfer of outgoing transfer t with
+// f, retrying until the source transfer expires: what the connector does on
+// t's outgoing_fulfill event, for a process that learns of the fulfillment
+// otherwise (a peer fulfilling again a transfer that another process
+// sharing the backend executed). A source already fulfilled stays so.
+func (c *Connector) PassFulfillment(ctx context.Context, t ledger.Transfer, f ilp.Fulfillment) {
+	c.passFulfillment(ctx, t, f)
+}
+
 // passFulfillment fulfills the source transfer of t with f, retrying until
 // the source transfer expires.
 func (c *Connector) passFulfillment(ctx context.Context, t ledger.Transfer, f ilp.Fulfillment) {

@@ -46,6 +46,21 @@ type Recovered struct {
 // transfer can only be found on a plugin the connector has). A transfer
 // whose state cannot be read is left alone: it expires on its ledger.
 func (c *Connector) Recover(ctx context.Context) (Recovered, error) {
+	return c.recover(ctx, true)
+}
+
+// RecoverFinished is Recover for a connector that shares its plugins'
+// backends with live processes (the kit's processes on one database): it
+// acts only on payments whose outgoing transfer reached a final state
+// (fulfilled: the source is fulfilled; cancelled: rejected). A source
+// transfer with no outgoing transfer may be in the hands of a live process
+// about to forward it, so it is left to that process or to its expiry
+// (counted as Skipped), never forwarded again.
+func (c *Connector) RecoverFinished(ctx context.Context) (Recovered, error) {
+	return c.recover(ctx, false)
+}
+
+func (c *Connector) recover(ctx context.Context, forward bool) (Recovered, error) {
 	var r Recovered
 	c.mu.RLock()
 	entries := make([]*entry, 0, len(c.plugins))
@@ -66,7 +81,7 @@ func (c *Connector) Recover(ctx context.Context) (Recovered, error) {
 			continue
 		}
 		for _, t := range pending {
-			c.recoverOne(ctx, src, t, entries, &r)
+			c.recoverOne(ctx, src, t, entries, forward, &r)
 		}
 	}
 	if r != (Recovered{}) {
@@ -76,7 +91,7 @@ func (c *Connector) Recover(ctx context.Context) (Recovered, error) {
 	return r, errors.Join(errs...)
 }
 
-func (c *Connector) recoverOne(ctx context.Context, src *entry, t ledger.Transfer, entries []*entry, r *Recovered) {
+func (c *Connector) recoverOne(ctx context.Context, src *entry, t ledger.Transfer, entries []*entry, forward bool, r *Recovered) {
 	if t.ExecutionCondition == "" {
 		return
 	}
@@ -115,6 +130,10 @@ func (c *Connector) recoverOne(ctx context.Context, src *entry, t ledger.Transfe
 			c.log.Warn("recover: cannot read outgoing transfer", "ledger", dst.prefix, "transfer", outID, "err", err)
 			return
 		}
+	}
+	if !forward {
+		r.Skipped++
+		return
 	}
 	r.Forwarded++
 	c.forward(ctx, src, t)

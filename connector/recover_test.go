@@ -56,6 +56,9 @@ func TestRecover(t *testing.T) {
 		down func(t *testing.T, bob *pair.End, out ledger.Transfer, rcv *receiver)
 		// forwardFirst makes the first connector forward the payment.
 		forwardFirst bool
+		// finishedOnly recovers as a process sharing the backends with
+		// live ones (RecoverFinished).
+		finishedOnly bool
 		want         connector.Recovered
 		wantKind     ledger.EventKind
 	}{
@@ -66,17 +69,21 @@ func TestRecover(t *testing.T) {
 			if err := bob.FulfillCondition(context.Background(), out.ID, f); err != nil {
 				t.Fatal(err)
 			}
-		}, true, connector.Recovered{Fulfilled: 1}, ledger.EventOutgoingFulfill},
+		}, true, false, connector.Recovered{Fulfilled: 1}, ledger.EventOutgoingFulfill},
 		{"rejected while stopped", func(t *testing.T, bob *pair.End, out ledger.Transfer, _ *receiver) {
 			r := ledger.NewRejection("F99", bob.Account(), "no thanks", t0)
 			if err := bob.RejectIncomingTransfer(context.Background(), out.ID, r); err != nil {
 				t.Fatal(err)
 			}
-		}, true, connector.Recovered{Rejected: 1}, ledger.EventOutgoingReject},
-		{"still under way", func(*testing.T, *pair.End, ledger.Transfer, *receiver) {}, true,
+		}, true, false, connector.Recovered{Rejected: 1}, ledger.EventOutgoingReject},
+		{"still under way", func(*testing.T, *pair.End, ledger.Transfer, *receiver) {}, true, false,
 			connector.Recovered{Pending: 1}, ledger.EventOutgoingFulfill},
-		{"never forwarded", func(*testing.T, *pair.End, ledger.Transfer, *receiver) {}, false,
+		{"never forwarded", func(*testing.T, *pair.End, ledger.Transfer, *receiver) {}, false, false,
 			connector.Recovered{Forwarded: 1}, ledger.EventOutgoingFulfill},
+		// Beside live processes, a source with no outgoing transfer may be
+		// about to be forwarded by one of them: it is left to expire.
+		{"never forwarded, shared", func(*testing.T, *pair.End, ledger.Transfer, *receiver) {}, false, true,
+			connector.Recovered{Skipped: 1}, ledger.EventOutgoingCancel},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -123,9 +130,16 @@ func TestRecover(t *testing.T) {
 			c2 := newConnector(t, clock, nil)
 			add(t, c2, in)
 			add(t, c2, outEnd)
-			got, err := c2.Recover(ctx)
+			recover := c2.Recover
+			if tc.finishedOnly {
+				recover = c2.RecoverFinished
+			}
+			got, err := recover(ctx)
 			if err != nil {
 				t.Fatal(err)
+			}
+			if tc.wantKind == ledger.EventOutgoingCancel {
+				clock.Advance(6 * time.Second)
 			}
 			if got != tc.want {
 				t.Errorf("Recover = %+v, want %+v", got, tc.want)

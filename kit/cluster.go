@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/ilpkit/ilpkit/ilp"
@@ -238,17 +239,55 @@ func (k *Kit) lead(ctx context.Context) {
 		}
 		// Finish what a process that died left: its forwarded payments
 		// and its users' payments.
-		if _, err := k.conn.Recover(ctx); err != nil && ctx.Err() == nil {
-			k.log.Warn("recovering payments", "err", err)
-		}
-		if err := k.reconcile(ctx); err != nil && ctx.Err() == nil {
-			k.log.Warn("reconciling payments", "err", err)
+		k.recoverLost(ctx)
+	}
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { defer wg.Done(); k.janitor(ctx) }()
+	go func() { defer wg.Done(); k.conn.RunBroadcasts(ctx) }()
+	if k.shared {
+		// The payments a dead process left unsent, once no live process
+		// can still be sending them.
+		for {
+			tick := make(chan struct{})
+			t := k.clock.AfterFunc(reconcileInterval, func() { close(tick) })
+			select {
+			case <-ctx.Done():
+				t.Stop()
+			case <-tick:
+				if err := k.reconcile(ctx, k.reconcileCutoff()); err != nil && ctx.Err() == nil {
+					k.log.Warn("reconciling payments", "err", err)
+				}
+				continue
+			}
+			break
 		}
 	}
-	done := make(chan struct{})
-	go func() { defer close(done); k.janitor(ctx) }()
-	k.conn.RunBroadcasts(ctx)
-	<-done
+	wg.Wait()
+}
+
+// reconcileInterval is how often the leader of several processes looks for
+// payments a dead process left pending.
+const reconcileInterval = 15 * time.Second
+
+// reconcileCutoff is the creation time before which a pending payment can
+// no longer be in the hands of a live process: its transfer would have
+// expired.
+func (k *Kit) reconcileCutoff() time.Time {
+	return k.clock.Now().Add(-k.cfg.MaxHoldTime - 5*time.Second)
+}
+
+// recoverLost finishes, in the leader, what a process that died left: the
+// payments its connector was forwarding (connector.Recover: those already
+// fulfilled are passed back, those rejected rejected), and its users'
+// payments old enough to be its own.
+func (k *Kit) recoverLost(ctx context.Context) {
+	if _, err := k.conn.RecoverFinished(ctx); err != nil && ctx.Err() == nil {
+		k.log.Warn("recovering payments", "err", err)
+	}
+	if err := k.reconcile(ctx, k.reconcileCutoff()); err != nil && ctx.Err() == nil {
+		k.log.Warn("reconciling payments", "err", err)
+	}
 }
 
 // resync reloads what this process caches after it may have missed

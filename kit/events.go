@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/ilpkit/ilpkit/kit/store"
 	"github.com/ilpkit/ilpkit/ledger"
@@ -253,13 +254,19 @@ func clip(s string, n int) string {
 }
 
 // reconcile finishes, after a restart, the payments the last run left
-// pending, from the state of their transfers on the ledger.
-func (k *Kit) reconcile(ctx context.Context) error {
+// pending, from the state of their transfers on the ledger. Payments made
+// after cutoff (unless it is zero) are left alone: another process sharing
+// the database may be making them (it records a payment, then sends its
+// transfer), and their own events finish them.
+func (k *Kit) reconcile(ctx context.Context, cutoff time.Time) error {
 	pending, err := k.st.PendingPayments(ctx)
 	if err != nil {
 		return err
 	}
 	for _, p := range pending {
+		if !cutoff.IsZero() && p.CreatedAt.After(cutoff) {
+			continue
+		}
 		u, err := k.st.UserByID(ctx, p.UserID)
 		if err != nil {
 			continue

@@ -265,10 +265,20 @@ func Open(ctx context.Context, cfg Config) (*Kit, error) {
 	if err := k.loadPeers(ctx); err != nil {
 		return nil, err
 	}
-	if _, err := k.conn.Recover(ctx); err != nil {
+	recover := k.conn.Recover
+	if k.shared {
+		recover = k.conn.RecoverFinished // others may be forwarding
+	}
+	if _, err := recover(ctx); err != nil {
 		k.log.Warn("recovering payments", "err", err)
 	}
-	if err := k.reconcile(ctx); err != nil {
+	// Alone on the database, every pending payment is this kit's own;
+	// sharing it, only those too old to be in another process's hands.
+	var cutoff time.Time
+	if k.shared {
+		cutoff = k.reconcileCutoff()
+	}
+	if err := k.reconcile(ctx, cutoff); err != nil {
 		k.log.Warn("reconciling payments", "err", err)
 	}
 	if err := k.reconcileWithdrawals(ctx); err != nil {
@@ -284,7 +294,7 @@ func Open(ctx context.Context, cfg Config) (*Kit, error) {
 		var wg sync.WaitGroup
 		wg.Add(1)
 		go func() { defer wg.Done(); k.conn.RunCleanup(runCtx) }()
-		k.bus.Run(runCtx, cluster.Callbacks{Lead: k.lead, Resync: k.resync})
+		k.bus.Run(runCtx, cluster.Callbacks{Lead: k.lead, Resync: k.resync, Lost: k.recoverLost})
 		wg.Wait()
 	}()
 	ok = true

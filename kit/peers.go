@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/ilpkit/ilpkit/connector"
+	"github.com/ilpkit/ilpkit/ilp"
 	"github.com/ilpkit/ilpkit/kit/store"
 	"github.com/ilpkit/ilpkit/ledger"
 	"github.com/ilpkit/ilpkit/plugin/virtual"
@@ -139,6 +140,9 @@ func (k *Kit) startPeer(ctx context.Context, p store.Peer) error {
 		Identity: id, PeerPublicKey: p.PublicKey, CurrencyCode: p.CurrencyCode, CurrencyScale: p.CurrencyScale,
 		Prefix: p.Prefix, MaxBalance: ledger.Limit(ledger.Int128FromInt64(p.MaxBalance)), RPCURI: p.RPCURI,
 		Backend: be, HTTPClient: k.httpClient, Logger: k.log.With("peer", p.Hostname), Clock: k.clock,
+		Refulfilled: func(t ledger.Transfer, f ilp.Fulfillment) {
+			k.goBackground(func(ctx context.Context) { k.conn.PassFulfillment(ctx, t, f) })
+		},
 	})
 	if err != nil {
 		return fmt.Errorf("%w: %s: %v", ErrInvalidPeer, p.Hostname, err)

@@ -67,6 +67,13 @@ func (s *Server) Registry() *prometheus.Registry { return s.reg }
 func (s *Server) routes() {
 	health := func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		// Which process leads the kit's processes (one, when they share a
+		// PostgreSQL database): for operators and load balancer checks.
+		role := "follower"
+		if s.k.Leading() {
+			role = "leader"
+		}
+		w.Header().Set("Ilpkit-Role", role)
 		_, _ = w.Write([]byte("OK"))
 	}
 	s.mux.HandleFunc("GET /health", health)

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"io"
 	"math/big"
 	"net/http"
 	"os"
@@ -57,6 +58,15 @@ func startKitProcess(t testing.TB, env map[string]string) *kitProcess {
 	}
 	logs := &syncBuffer{}
 	cmd.Stderr = logs
+	if dir := os.Getenv("ILPKIT_TEST_LOGDIR"); dir != "" {
+		// The whole log of every process, for debugging a failure.
+		f, err := os.Create(filepath.Join(dir, "kit-"+env["API_PORT"]+".log"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { f.Close() })
+		cmd.Stderr = io.MultiWriter(logs, f)
+	}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -95,8 +105,12 @@ func (p *kitProcess) kill() {
 }
 
 func kitEnv(t *testing.T, prefix string) map[string]string {
+	level := "warn"
+	if l := os.Getenv("ILPKIT_TEST_LOG_LEVEL"); l != "" {
+		level = l
+	}
 	return map[string]string{
-		"ILPKIT_DATA_DIR": filepath.Join(t.TempDir(), "data"), "LOG_LEVEL": "warn",
+		"ILPKIT_DATA_DIR": filepath.Join(t.TempDir(), "data"), "LOG_LEVEL": level,
 		"API_HOSTNAME": "127.0.0.1", "API_REGISTRATION": "true", "API_LEDGER_ADMIN_PASS": "admin-password",
 		"LEDGER_ILP_PREFIX": prefix, "ILPKIT_ALLOW_HTTP_PEERS": "true",
 		"CONNECTOR_ROUTE_BROADCAST_INTERVAL": "200", "CONNECTOR_ROUTE_EXPIRY": "10000",

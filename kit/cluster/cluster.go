@@ -38,6 +38,11 @@ type Callbacks struct {
 	// Resync runs after the listener reconnected: messages may have been
 	// missed, so the process reloads what it caches.
 	Resync func()
+	// Lost runs in the leader, in a goroutine of its own, when another
+	// process left without a word (its connections ended: killed, or cut
+	// off): the leader finishes what it left. ctx ends with the
+	// leadership.
+	Lost func(ctx context.Context)
 }
 
 // Solo is the cluster of a process alone on its database.

@@ -197,7 +197,7 @@ func (c *Postgres) Run(ctx context.Context, cb Callbacks) {
 	var wg sync.WaitGroup
 	wg.Add(2)
 	go func() { defer wg.Done(); c.listen(ctx, cb.Resync) }()
-	go func() { defer wg.Done(); c.contend(ctx, cb.Lead) }()
+	go func() { defer wg.Done(); c.contend(ctx, cb) }()
 	wg.Wait()
 }
 
@@ -219,7 +219,11 @@ func (c *Postgres) Close() {
 func (c *Postgres) listen(ctx context.Context, resync func()) {
 	backoff := c.opts.Interval / 4
 	for first := true; ctx.Err() == nil; first = false {
-		conn, err := pgx.ConnectConfig(ctx, c.cfg)
+		// The listener's session names the process: the leader sees
+		// who is there in pg_stat_activity.
+		lc := c.cfg.Copy()
+		lc.RuntimeParams["application_name"] = memberPrefix + c.id
+		conn, err := pgx.ConnectConfig(ctx, lc)
 		if err == nil {
 			_, err = conn.Exec(ctx, `LISTEN `+Channel)
 		}
@@ -287,7 +291,7 @@ func (c *Postgres) receive(ctx context.Context, conn *pgx.Conn) error {
 // own; holding it, it runs lead and checks the connection every Interval.
 // PostgreSQL releases the lock when the connection ends, also when the
 // process is killed, so a follower takes over within about an Interval.
-func (c *Postgres) contend(ctx context.Context, lead func(context.Context)) {
+func (c *Postgres) contend(ctx context.Context, cb Callbacks) {
 	for ctx.Err() == nil {
 		conn, err := pgx.ConnectConfig(ctx, c.cfg)
 		if err != nil {
@@ -299,7 +303,7 @@ func (c *Postgres) contend(ctx context.Context, lead func(context.Context)) {
 			}
 			continue
 		}
-		err = c.holdWhenFree(ctx, conn, lead)
+		err = c.holdWhenFree(ctx, conn, cb)
 		_ = conn.Close(context.Background())
 		if err != nil && ctx.Err() == nil {
 			c.log.Warn("cluster: leadership", "err", err)
@@ -308,7 +312,7 @@ func (c *Postgres) contend(ctx context.Context, lead func(context.Context)) {
 	}
 }
 
-func (c *Postgres) holdWhenFree(ctx context.Context, conn *pgx.Conn, lead func(context.Context)) error {
+func (c *Postgres) holdWhenFree(ctx context.Context, conn *pgx.Conn, cb Callbacks) error {
 	for {
 		var got bool
 		if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock($1)`, LockKey).Scan(&got); err != nil {
@@ -328,12 +332,13 @@ func (c *Postgres) holdWhenFree(ctx context.Context, conn *pgx.Conn, lead func(c
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		if lead != nil {
-			lead(lctx)
+		if cb.Lead != nil {
+			cb.Lead(lctx)
 		}
 	}()
 	defer func() { cancel(); <-done }()
 	var trimmed time.Time
+	seen, _ := c.members(ctx, conn)
 	for {
 		if !sleep(ctx, c.opts.Interval) {
 			unlock, stop := context.WithTimeout(context.Background(), 5*time.Second)
@@ -347,11 +352,41 @@ func (c *Postgres) holdWhenFree(ctx context.Context, conn *pgx.Conn, lead func(c
 			c.log.Warn("cluster: lost the leader's connection; stepping down", "err", err)
 			return errors.Join(errors.New("lost the lock connection"), err)
 		}
+		if now, err := c.members(ctx, conn); err == nil {
+			for id := range seen {
+				if !now[id] && cb.Lost != nil {
+					c.log.Warn("cluster: a process left", "process", id)
+					go cb.Lost(lctx)
+					break
+				}
+			}
+			seen = now
+		}
 		if time.Since(trimmed) > c.opts.Retention/2 {
 			c.trim(ctx)
 			trimmed = time.Now()
 		}
 	}
+}
+
+// memberPrefix starts the application_name of a process's listener.
+const memberPrefix = "ilpkit-bus:"
+
+// members lists the processes listening on the bus, by their sessions.
+func (c *Postgres) members(ctx context.Context, conn *pgx.Conn) (map[string]bool, error) {
+	rows, err := conn.Query(ctx, `SELECT application_name FROM pg_stat_activity WHERE datname = current_database() AND application_name LIKE $1`, memberPrefix+"%")
+	if err != nil {
+		return nil, err
+	}
+	names, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]bool, len(names))
+	for _, n := range names {
+		out[n[len(memberPrefix):]] = true
+	}
+	return out, nil
 }
 
 // trim deletes the large messages past their retention (the leader does).

@@ -45,3 +45,21 @@ func (p *Plugin) ArmPrepared(ctx context.Context) error {
 	}
 	return nil
 }
+
+// PreparedIncoming lists the transfers the peer sent that are still
+// prepared (connector.Recover finishes them after a restart or a takeover:
+// the process that forwarded one may have died after the payment it paid
+// for was fulfilled).
+func (p *Plugin) PreparedIncoming(ctx context.Context) ([]ledger.Transfer, error) {
+	prepared, err := p.tlog.Prepared(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("virtual: %s: prepared transfers: %w", p.peering.Prefix, err)
+	}
+	out := make([]ledger.Transfer, 0, len(prepared))
+	for _, rec := range prepared {
+		if rec.Incoming {
+			out = append(out, rec.Transfer)
+		}
+	}
+	return out, nil
+}

@@ -42,6 +42,7 @@ import (
 	"time"
 
 	"github.com/ilpkit/ilpkit/backend/kv"
+	"github.com/ilpkit/ilpkit/ilp"
 	"github.com/ilpkit/ilpkit/internal/pluginkit"
 	"github.com/ilpkit/ilpkit/ledger"
 )
@@ -88,6 +89,13 @@ type Options struct {
 	Connectors []string
 	Logger     *slog.Logger
 	Clock      ledger.Clock
+	// Refulfilled, when set, is called when the peer fulfils again an
+	// outgoing transfer already executed with that fulfillment. Its
+	// outgoing_fulfill event was emitted when it was executed, possibly
+	// by another process sharing the backend that died before passing the
+	// fulfillment back: the kit hands it to its connector again
+	// (connector.PassFulfillment). It must not block.
+	Refulfilled func(t ledger.Transfer, f ilp.Fulfillment)
 }
 
 // Plugin is one side of a symmetric peering. It implements ledger.Plugin,
@@ -102,8 +110,10 @@ type Plugin struct {
 	timeout time.Duration
 	clock   ledger.Clock
 	logger  *slog.Logger
-	info    atomic.Pointer[ledger.LedgerInfo]
-	maxStr  atomic.Pointer[string]
+	// refulfilled is Options.Refulfilled.
+	refulfilled func(ledger.Transfer, ilp.Fulfillment)
+	info        atomic.Pointer[ledger.LedgerInfo]
+	maxStr      atomic.Pointer[string]
 
 	tlog ledger.TransferLog
 	bal  ledger.Balance
@@ -156,13 +166,14 @@ func New(opts Options) (*Plugin, error) {
 		backend = kv.FromStore(opts.Store)
 	}
 	p := &Plugin{
-		peering:    peering,
-		client:     opts.HTTPClient,
-		timeout:    opts.Timeout,
-		clock:      opts.Clock,
-		logger:     opts.Logger,
-		gate:       pluginkit.NewGate(),
-		announcing: make(map[string]*announcement),
+		peering:     peering,
+		client:      opts.HTTPClient,
+		timeout:     opts.Timeout,
+		clock:       opts.Clock,
+		logger:      opts.Logger,
+		gate:        pluginkit.NewGate(),
+		announcing:  make(map[string]*announcement),
+		refulfilled: opts.Refulfilled,
 	}
 	if p.client == nil {
 		p.client = newClient()

@@ -249,6 +249,13 @@ func (p *Plugin) handleFulfill(ctx context.Context, id, fs string) error {
 	switch rec.State {
 	case ledger.StateExecuted:
 		if rec.Fulfillment == fs {
+			// The peer asks again: its first call may have reached a
+			// process that executed the transfer and died before its
+			// connector passed the fulfillment back (the event was
+			// emitted there, once).
+			if p.refulfilled != nil {
+				p.refulfilled(rec.Transfer, f)
+			}
 			return nil
 		}
 		return ledger.Errorf(ledger.ErrAlreadyFulfilled, "transfer %q is already fulfilled", id)
