@@ -2,6 +2,8 @@ package sql
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -219,6 +221,20 @@ type table struct {
 
 func newTable(name string) *table {
 	return &table{name: name, ident: `"` + name + `"`}
+}
+
+// preparedWhere selects the transfers that may still be prepared (the
+// state is inside the JSON value; callers check it). It is also the
+// predicate of a partial index of each table, which holds only those rows,
+// so listing them reads a few rows instead of the whole history (the
+// statement must repeat it word for word for the index to apply).
+const preparedWhere = `substr("key", 1, 9) = 'transfer_' AND "value" LIKE '%"prepared"%'`
+
+// preparedIndexDDL creates the partial index of t's prepared transfers. Its
+// name is derived from the table's, within PostgreSQL's 63 bytes.
+func preparedIndexDDL(t *table) string {
+	sum := sha256.Sum256([]byte(t.name))
+	return `CREATE INDEX IF NOT EXISTS "ilpkit_prepared_` + hex.EncodeToString(sum[:12]) + `" ON ` + t.ident + ` ("key") WHERE ` + preparedWhere
 }
 
 // engine is what a dialect provides. Every method is atomic on its own.

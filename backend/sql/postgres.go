@@ -122,7 +122,10 @@ func (e *pgEngine) ensureTable(ctx context.Context, t *table) error {
 		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtext($1))`, "ilpkit:"+t.name); err != nil {
 			return err
 		}
-		_, err := tx.Exec(ctx, ddl)
+		if _, err := tx.Exec(ctx, ddl); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, preparedIndexDDL(t))
 		return err
 	})
 }
@@ -156,7 +159,7 @@ func pgRead(ctx context.Context, q pgQuerier, t *table, key string) (string, boo
 
 func (e *pgEngine) transfers(ctx context.Context, t *table) ([]string, error) {
 	rows, err := e.pool.Query(ctx, `SELECT "value" FROM `+t.ident+
-		` WHERE substr("key", 1, 9) = 'transfer_' AND "value" LIKE '%"prepared"%' ORDER BY "key"`)
+		` WHERE `+preparedWhere+` ORDER BY "key"`)
 	if err != nil {
 		return nil, err
 	}

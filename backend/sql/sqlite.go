@@ -650,7 +650,10 @@ func (e *sqliteEngine) ensureTable(ctx context.Context, t *table) error {
 	// The DDL Sequelize 3 ran for the 2.x connector's store model on SQLite.
 	ddl := `CREATE TABLE IF NOT EXISTS ` + t.ident + ` ("key" TEXT PRIMARY KEY, "value" TEXT, "createdAt" DATETIME NOT NULL, "updatedAt" DATETIME NOT NULL)`
 	return e.do(ctx, func(w *writeTx) (error, error) {
-		_, err := e.wc.ExecContext(context.Background(), ddl)
+		if _, err := e.wc.ExecContext(context.Background(), ddl); err != nil {
+			return nil, err
+		}
+		_, err := e.wc.ExecContext(context.Background(), preparedIndexDDL(t))
 		return nil, err
 	})
 }
@@ -689,7 +692,7 @@ func (e *sqliteEngine) read(ctx context.Context, t *table, key string) (string, 
 
 func (e *sqliteEngine) transfers(ctx context.Context, t *table) ([]string, error) {
 	rows, err := e.r.QueryContext(ctx, `SELECT "value" FROM `+t.ident+
-		` WHERE substr("key", 1, 9) = 'transfer_' AND "value" LIKE '%"prepared"%' ORDER BY "key"`)
+		` WHERE `+preparedWhere+` ORDER BY "key"`)
 	if err != nil {
 		return nil, err
 	}
