@@ -2,6 +2,7 @@ package sql_test
 
 import (
 	"context"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -55,6 +56,44 @@ func TestPreparedIndex(t *testing.T) {
 			}
 			if !strings.Contains(strings.Join(plan, "\n"), "ilpkit_prepared_") {
 				t.Errorf("the prepared transfers are listed without their index:\n%s", strings.Join(plan, "\n"))
+			}
+		})
+	}
+}
+
+// BenchmarkPreparedAmongHistory lists the prepared transfers of a table
+// holding 1,000,000 finished ones and 100 prepared ones: what a trustline
+// client's connect and a takeover cost.
+func BenchmarkPreparedAmongHistory(b *testing.B) {
+	for _, d := range dialects {
+		b.Run(d.name, func(b *testing.B) {
+			dsn := d.dsn(b)
+			db := openDB(b, dsn)
+			be, err := db.Backend(context.Background(), prefix)
+			if err != nil {
+				b.Fatal(err)
+			}
+			r := openRaw(b, dsn)
+			const history, open = 1_000_000, 100
+			fill := `INSERT INTO "` + table + `" ("key", "value", "createdAt", "updatedAt")
+				SELECT 'transfer_' || n, CASE WHEN n % ` + strconv.Itoa(history/open) + ` = 0
+					THEN '{"transfer":{"id":"' || n || '","amount":"1"},"state":"prepared","isIncoming":true,"fulfillment":null}'
+					ELSE '{"transfer":{"id":"' || n || '","amount":"1"},"state":"executed","isIncoming":true,"fulfillment":"x"}' END,
+					CURRENT_TIMESTAMP, CURRENT_TIMESTAMP FROM `
+			if r.pg != nil {
+				r.exec(fill + `generate_series(1, ` + strconv.Itoa(history) + `) AS g(n)`)
+				r.exec(`ANALYZE "` + table + `"`)
+			} else {
+				r.exec(`WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < ` + strconv.Itoa(history) + `) ` + fill + `g`)
+				r.exec(`ANALYZE`)
+			}
+			log := be.TransferLog()
+			b.ResetTimer()
+			for b.Loop() {
+				recs, err := log.Prepared(context.Background())
+				if err != nil || len(recs) != open {
+					b.Fatalf("%d prepared, %v", len(recs), err)
+				}
 			}
 		})
 	}
