@@ -100,6 +100,8 @@ type Config struct {
 	Logger *slog.Logger
 	// Random is the source of generated secrets; nil: crypto/rand.
 	Random io.Reader
+	// Mail sends the admin's password reset links by email, when set.
+	Mail MailConfig
 }
 
 // Kit is a running kit.
@@ -144,6 +146,8 @@ type Kit struct {
 	pgBus   interface{ Close() }
 	shared  bool
 	leading atomic.Bool
+
+	mail *mailer // nil: no email
 }
 
 // Open opens the kit's database (migrating it), restores its identity,
@@ -183,8 +187,13 @@ func Open(ctx context.Context, cfg Config) (*Kit, error) {
 	if err := validUsername(cfg.AdminUser); err != nil {
 		return nil, fmt.Errorf("kit: admin user: %w", err)
 	}
+	m, err := newMailer(cfg.Mail)
+	if err != nil {
+		return nil, err
+	}
 	k := &Kit{cfg: cfg, log: cfg.Logger, clock: cfg.Clock, random: cfg.Random, hasher: newHasher(),
 		done: make(chan struct{}), closing: make(chan struct{}), httpClient: cfg.HTTPClient}
+	k.mail = m
 	k.peers.mux = virtual.NewMux()
 	if k.httpClient == nil {
 		k.httpClient = &http.Client{Timeout: 15 * time.Second}
@@ -196,7 +205,6 @@ func Open(ctx context.Context, cfg Config) (*Kit, error) {
 			_ = k.Close(context.WithoutCancel(ctx))
 		}
 	}()
-	var err error
 	if k.st, err = store.Open(ctx, cfg.DBURI, store.Options{Now: cfg.Clock.Now, Logger: cfg.Logger}); err != nil {
 		return nil, fmt.Errorf("kit: %w", err)
 	}

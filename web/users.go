@@ -233,7 +233,19 @@ func (a *api) resetLink(w http.ResponseWriter, r *http.Request, c *caller) error
 		return err
 	}
 	link := a.s.k.PublicURL() + "/change-password/" + url.PathEscape(name) + "/" + url.PathEscape(code)
-	writeJSON(w, http.StatusCreated, map[string]any{"username": name, "code": code, "link": link, "expiresAt": exp})
+	// With SMTP configured, the link also goes to the user's address; the
+	// answer says whether it did (the admin passes it on otherwise).
+	emailed := false
+	if a.s.k.MailConfigured() {
+		switch err := a.s.k.MailResetLink(r.Context(), name, link, exp); {
+		case err == nil:
+			emailed = true
+		case errors.Is(err, kit.ErrNoUserEmail):
+		default:
+			a.s.log.Warn("emailing a reset link", "user", name, "err", err)
+		}
+	}
+	writeJSON(w, http.StatusCreated, map[string]any{"username": name, "code": code, "link": link, "expiresAt": exp, "emailed": emailed})
 	return nil
 }
 

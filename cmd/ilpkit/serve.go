@@ -44,6 +44,9 @@ var serveSettings = []setting{
 	{"registration", "API_REGISTRATION", "false", "let anyone register (otherwise an invite code is needed)", nil},
 	{"max-hold-time", "CONNECTOR_MAX_HOLD_TIME", "100", "longest time, in seconds, a payment may hold money", nil},
 	{"allow-http-peers", "ILPKIT_ALLOW_HTTP_PEERS", "false", "look other kits up over plain HTTP (only for tests on loopback)", nil},
+	{"smtp-url", "ILPKIT_SMTP_URL", "", "SMTP server that emails the admin's password reset links: smtp://[user:password@]host[:port] (STARTTLS) or smtps://... (default: no email; the admin passes the link on)", nil},
+	{"email-sender-address", "API_EMAIL_SENDER_ADDRESS", "", "sender address of the kit's email (needed with ILPKIT_SMTP_URL)", nil},
+	{"email-sender-name", "API_EMAIL_SENDER_NAME", "", "sender name of the kit's email (default: CLIENT_TITLE)", nil},
 	{"route-broadcast-interval", "CONNECTOR_ROUTE_BROADCAST_INTERVAL", "30000", "milliseconds between route broadcasts to peers", nil},
 	{"route-expiry", "CONNECTOR_ROUTE_EXPIRY", "45000", "milliseconds a peer's routes live without a broadcast", nil},
 	{"min-message-window", "CONNECTOR_MIN_MESSAGE_WINDOW", "1", "seconds by which a forwarded transfer expires before the one it pays for", nil},
@@ -173,6 +176,13 @@ func loadServeConfig(args []string, getenv func(string) string, stdout, stderr i
 	k.MaxHoldTime = time.Duration(hold * float64(time.Second))
 	if k.AllowHTTPPeers, err = boolSetting(v("allow-http-peers"), false, "ILPKIT_ALLOW_HTTP_PEERS"); err != nil {
 		return c, err
+	}
+	k.Mail = kit.MailConfig{SMTPURL: v("smtp-url"), From: v("email-sender-address"), FromName: v("email-sender-name")}
+	if k.Mail.SMTPURL != "" && k.Mail.From == "" {
+		return c, fmt.Errorf("%w: ILPKIT_SMTP_URL needs API_EMAIL_SENDER_ADDRESS", errUsage)
+	}
+	if k.Mail.FromName == "" {
+		k.Mail.FromName = v("title")
 	}
 	for _, d := range []struct {
 		name string
