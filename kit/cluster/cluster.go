@@ -35,8 +35,8 @@ type Callbacks struct {
 	// (lost connection, Close). It is called again at the next
 	// takeover.
 	Lead func(ctx context.Context)
-	// Resync runs after the listener reconnected: messages may have been
-	// missed, so the process reloads what it caches.
+	// Resync runs each time the listener (re)connects: messages sent
+	// before may have been missed, so the process reloads what it caches.
 	Resync func()
 	// Lost runs in the leader, in a goroutine of its own, when another
 	// process left without a word (its connections ended: killed, or cut

@@ -51,11 +51,12 @@ type Postgres struct {
 	hmu      sync.RWMutex
 	handlers map[string]Handler
 
-	out     chan message
-	pubDone chan struct{}
-	closeMu sync.Mutex
-	closed  bool
-	dropped atomic.Int64
+	out       chan message
+	pubDone   chan struct{}
+	closeMu   sync.Mutex
+	closed    bool
+	closeOnce sync.Once
+	dropped   atomic.Int64
 }
 
 // OpenPostgres connects to the database at dsn (a postgres:// URL or
@@ -204,6 +205,10 @@ func (c *Postgres) Run(ctx context.Context, cb Callbacks) {
 // Close stops publishing (after sending what is queued) and closes the
 // pool. Run must have returned.
 func (c *Postgres) Close() {
+	c.closeOnce.Do(c.close)
+}
+
+func (c *Postgres) close() {
 	c.closeMu.Lock()
 	if !c.closed {
 		c.closed = true
@@ -218,7 +223,7 @@ func (c *Postgres) Close() {
 // (then resync runs, as messages may have been missed).
 func (c *Postgres) listen(ctx context.Context, resync func()) {
 	backoff := c.opts.Interval / 4
-	for first := true; ctx.Err() == nil; first = false {
+	for ctx.Err() == nil {
 		// The listener's session names the process: the leader sees
 		// who is there in pg_stat_activity.
 		lc := c.cfg.Copy()
@@ -241,7 +246,9 @@ func (c *Postgres) listen(ctx context.Context, resync func()) {
 			continue
 		}
 		backoff = c.opts.Interval / 4
-		if !first && resync != nil {
+		// Listening now: what changed before (while the process loaded its
+		// state at start, or while the listener was down) is read again.
+		if resync != nil {
 			resync()
 		}
 		err = c.receive(ctx, conn)

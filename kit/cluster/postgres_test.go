@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/ilpkit/ilpkit/internal/pgtest"
 	"github.com/ilpkit/ilpkit/kit/cluster"
 )
@@ -26,6 +28,7 @@ type member struct {
 	got     []string
 	leads   int
 	resyncs int
+	lost    int
 }
 
 func join(t *testing.T, dsn string) *member {
@@ -54,6 +57,7 @@ func join(t *testing.T, dsn string) *member {
 				<-ctx.Done()
 			},
 			Resync: func() { m.mu.Lock(); m.resyncs++; m.mu.Unlock() },
+			Lost:   func(context.Context) { m.mu.Lock(); m.lost++; m.mu.Unlock() },
 		})
 	}()
 	t.Cleanup(m.stop)
@@ -132,4 +136,39 @@ func TestMessagesInOrder(t *testing.T) {
 	if n := len(a.heard()); n != 0 {
 		t.Errorf("a heard %d of its own messages", n)
 	}
+}
+
+func (m *member) count(p *int) int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return *p
+}
+
+// TestReconnectAndLost: a listener whose session ends reconnects and
+// resyncs, and messages flow again; when the other process goes, the
+// leader sees its session end and runs Lost.
+func TestReconnectAndLost(t *testing.T) {
+	dsn := pgtest.DSN(t)
+	a := join(t, dsn)
+	waitFor(t, "a leads", a.c.Leader)
+	b := join(t, dsn)
+	waitFor(t, "b resyncs when it starts listening", func() bool { return b.count(&b.resyncs) == 1 })
+	time.Sleep(300 * time.Millisecond) // a's leader loop sees b
+	conn, err := pgx.Connect(context.Background(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	var n int
+	if err := conn.QueryRow(context.Background(), `SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = $1`, "ilpkit-bus:"+b.c.ID()).Scan(&n); err != nil || n != 1 {
+		t.Fatalf("terminating b's listener: %d %v", n, err)
+	}
+	waitFor(t, "b reconnects and resyncs", func() bool { return b.count(&b.resyncs) == 2 })
+	a.c.Publish("a", []byte(`"again"`))
+	waitFor(t, "b hears after reconnecting", func() bool {
+		h := b.heard()
+		return len(h) > 0 && h[len(h)-1] == `a:"again"`
+	})
+	b.stop()
+	waitFor(t, "a notices that b left", func() bool { return a.count(&a.lost) >= 1 })
 }
