@@ -68,7 +68,7 @@ func (k *Kit) openBus(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("kit: %w", err)
 	}
-	k.bus, k.pgBus, k.shared = pg, pg, true
+	k.bus, k.pg, k.shared = pg, pg, true
 	pg.Handle(topicLedger, k.onLedgerMessage)
 	pg.Handle(topicNotify, func(data []byte) {
 		var ids []int64
@@ -277,15 +277,38 @@ func (k *Kit) reconcileCutoff() time.Time {
 	return k.clock.Now().Add(-k.cfg.MaxHoldTime - 5*time.Second)
 }
 
-// recoverLost finishes, in the leader, what a process that died left: the
-// payments its connector was forwarding (connector.Recover: those already
-// fulfilled are passed back, those rejected rejected), and its users'
-// payments old enough to be its own.
+// recoverLost finishes, in the leader, what processes that died left: the
+// payments their connectors were forwarding and their users' payments.
+// When no other process is present, all of it (recoverAll); otherwise only
+// what no live process can be doing: connector.RecoverFinished (fulfilled
+// or cancelled outgoing transfers), and payments too old to be in a live
+// process's hands.
 func (k *Kit) recoverLost(ctx context.Context) {
+	others, err := k.pg.Others(ctx)
+	if err != nil {
+		k.log.Warn("recovering payments: who is present", "err", err)
+		others = 1 // unknown: as if someone were
+	}
+	if others == 0 {
+		k.recoverAll(ctx)
+		return
+	}
 	if _, err := k.conn.RecoverFinished(ctx); err != nil && ctx.Err() == nil {
 		k.log.Warn("recovering payments", "err", err)
 	}
 	if err := k.reconcile(ctx, k.reconcileCutoff()); err != nil && ctx.Err() == nil {
+		k.log.Warn("reconciling payments", "err", err)
+	}
+}
+
+// recoverAll finishes every payment the last run left half-done, when no
+// other process can be working on them: connector.Recover (forwarding what
+// was never forwarded) and every pending payment.
+func (k *Kit) recoverAll(ctx context.Context) {
+	if _, err := k.conn.Recover(ctx); err != nil && ctx.Err() == nil {
+		k.log.Warn("recovering payments", "err", err)
+	}
+	if err := k.reconcile(ctx, time.Time{}); err != nil && ctx.Err() == nil {
 		k.log.Warn("reconciling payments", "err", err)
 	}
 }

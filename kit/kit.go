@@ -143,7 +143,7 @@ type Kit struct {
 	// The processes sharing the database (kit/cluster): shared when it is
 	// PostgreSQL; leading while this process leads.
 	bus     bus
-	pgBus   interface{ Close() }
+	pg      *cluster.Postgres // when shared
 	shared  bool
 	leading atomic.Bool
 
@@ -273,21 +273,10 @@ func Open(ctx context.Context, cfg Config) (*Kit, error) {
 	if err := k.loadPeers(ctx); err != nil {
 		return nil, err
 	}
-	recover := k.conn.Recover
-	if k.shared {
-		recover = k.conn.RecoverFinished // others may be forwarding
-	}
-	if _, err := recover(ctx); err != nil {
-		k.log.Warn("recovering payments", "err", err)
-	}
-	// Alone on the database, every pending payment is this kit's own;
-	// sharing it, only those too old to be in another process's hands.
-	var cutoff time.Time
-	if k.shared {
-		cutoff = k.reconcileCutoff()
-	}
-	if err := k.reconcile(ctx, cutoff); err != nil {
-		k.log.Warn("reconciling payments", "err", err)
+	// What the last run left half-done: alone on the database, now; shared
+	// with other processes, by the leader, which knows who is alive.
+	if !k.shared {
+		k.recoverAll(ctx)
 	}
 	if err := k.reconcileWithdrawals(ctx); err != nil {
 		k.log.Warn("reconciling withdrawals", "err", err)
@@ -342,8 +331,8 @@ func (k *Kit) Close(ctx context.Context) error {
 		errs = append(errs, k.server.Close(ctx))
 	}
 	errs = append(errs, k.closeStores())
-	if k.pgBus != nil {
-		k.pgBus.Close()
+	if k.pg != nil {
+		k.pg.Close()
 	}
 	return errors.Join(errs...)
 }

@@ -51,6 +51,11 @@ type Postgres struct {
 	hmu      sync.RWMutex
 	handlers map[string]Handler
 
+	// presence is a session that lives as long as the process: the others
+	// see the process by it in pg_stat_activity, from its start (before
+	// it loads its state or serves anything) to its end.
+	presence *pgx.Conn
+
 	out       chan message
 	pubDone   chan struct{}
 	closeMu   sync.Mutex
@@ -90,8 +95,29 @@ func OpenPostgres(ctx context.Context, dsn string, opts Options) (*Postgres, err
 		cfg: pc.ConnConfig.Copy(), pool: pool, id: hex.EncodeToString(rnd[:]), log: discard(opts.Logger), opts: opts,
 		handlers: map[string]Handler{}, out: make(chan message, 4096), pubDone: make(chan struct{}),
 	}
+	pres := c.cfg.Copy()
+	pres.RuntimeParams["application_name"] = memberPrefix + c.id
+	if c.presence, err = pgx.ConnectConfig(ctx, pres); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("cluster: %w", err)
+	}
 	go c.publisher()
 	return c, nil
+}
+
+// Others counts the other processes present now.
+func (c *Postgres) Others(ctx context.Context) (int, error) {
+	conn, err := c.pool.Acquire(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("cluster: %w", err)
+	}
+	defer conn.Release()
+	m, err := c.members(ctx, conn.Conn())
+	if err != nil {
+		return 0, fmt.Errorf("cluster: %w", err)
+	}
+	delete(m, c.id)
+	return len(m), nil
 }
 
 // ID is this process's name on the bus.
@@ -217,6 +243,7 @@ func (c *Postgres) close() {
 	c.closeMu.Unlock()
 	<-c.pubDone
 	c.pool.Close()
+	_ = c.presence.Close(context.Background())
 }
 
 // listen receives the bus until ctx ends, reconnecting after a failure
@@ -224,11 +251,7 @@ func (c *Postgres) close() {
 func (c *Postgres) listen(ctx context.Context, resync func()) {
 	backoff := c.opts.Interval / 4
 	for ctx.Err() == nil {
-		// The listener's session names the process: the leader sees
-		// who is there in pg_stat_activity.
-		lc := c.cfg.Copy()
-		lc.RuntimeParams["application_name"] = memberPrefix + c.id
-		conn, err := pgx.ConnectConfig(ctx, lc)
+		conn, err := pgx.ConnectConfig(ctx, c.cfg)
 		if err == nil {
 			_, err = conn.Exec(ctx, `LISTEN `+Channel)
 		}
@@ -376,10 +399,11 @@ func (c *Postgres) holdWhenFree(ctx context.Context, conn *pgx.Conn, cb Callback
 	}
 }
 
-// memberPrefix starts the application_name of a process's listener.
+// memberPrefix starts the application_name of a process's presence
+// session.
 const memberPrefix = "ilpkit-bus:"
 
-// members lists the processes listening on the bus, by their sessions.
+// members lists the processes present, by their presence sessions.
 func (c *Postgres) members(ctx context.Context, conn *pgx.Conn) (map[string]bool, error) {
 	rows, err := conn.Query(ctx, `SELECT application_name FROM pg_stat_activity WHERE datname = current_database() AND application_name LIKE $1`, memberPrefix+"%")
 	if err != nil {
