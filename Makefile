@@ -3,7 +3,7 @@ GO        ?= go
 FUZZTIME  ?= 10s
 BENCHTIME ?= 1s
 
-.PHONY: all build run test vet fmt-check race bench bench-go bench-pg fuzz clean screenshots
+.PHONY: all build run test vet fmt-check race bench bench-go bench-pg fuzz clean screenshots axe
 
 all: build
 
@@ -18,11 +18,16 @@ run:
 # scripts/with-pg runs the tests beside a throwaway PostgreSQL cluster (unix
 # socket only, fsync off) and stops it afterwards, also when they fail;
 # without PostgreSQL installed the PostgreSQL tests skip, unless CI=true.
-test: fmt-check vet
+test: fmt-check vet axe
 	scripts/with-pg $(GO) test -race -count=1 ./...
 
 vet:
 	$(GO) vet ./...
+
+# axe-core from npm into .cache/axe-core/ for the UI's accessibility test
+# (once; without npm the test skips, unless CI=true).
+axe:
+	@scripts/fetch-axe
 
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \

@@ -23,7 +23,7 @@ func TestUIRoutes(t *testing.T) {
 		b, _ := io.ReadAll(res.Body)
 		return res, string(b)
 	}
-	for _, p := range []string{"/", "/send", "/login", "/register", "/settings", "/no/such/page", "/index.html"} {
+	for _, p := range []string{"/", "/send", "/login", "/register", "/settings", "/admin/settlements", "/admin/settlement-methods", "/no/such/page", "/index.html"} {
 		res, body := get("GET", p)
 		if res.StatusCode != 200 || !strings.Contains(body, `<script type="module" src="/app.js">`) ||
 			!strings.HasPrefix(res.Header.Get("Content-Type"), "text/html") {
@@ -33,7 +33,8 @@ func TestUIRoutes(t *testing.T) {
 			t.Errorf("GET %s: CSP %q", p, csp)
 		}
 	}
-	for p, ct := range map[string]string{"/app.js": "text/javascript", "/curve.js": "text/javascript", "/style.css": "text/css"} {
+	for p, ct := range map[string]string{"/app.js": "text/javascript", "/curve.js": "text/javascript", "/pages.js": "text/javascript",
+		"/settlements.js": "text/javascript", "/style.css": "text/css"} {
 		res, body := get("GET", p)
 		if res.StatusCode != 200 || !strings.HasPrefix(res.Header.Get("Content-Type"), ct) || body == "" {
 			t.Errorf("GET %s: %d %q", p, res.StatusCode, res.Header.Get("Content-Type"))

@@ -21,7 +21,8 @@ import (
 // userJSON is a user as the API shows it. Email only to the user and the
 // admin; minBalance and maxBalance are the limits in force (null:
 // unlimited), customLimits whether they are the user's own rather than the
-// kit's defaults.
+// kit's defaults (either of them; customMinBalance and customMaxBalance
+// tell each).
 type userJSON struct {
 	ID             int64     `json:"id"`
 	Username       string    `json:"username"`
@@ -35,6 +36,8 @@ type userJSON struct {
 	MaxBalance     *string   `json:"maxBalance"`
 	CustomLimits   bool      `json:"customLimits"`
 	ProfilePicture string    `json:"profilePicture"`
+	CustomMin      bool      `json:"customMinBalance"`
+	CustomMax      bool      `json:"customMaxBalance"`
 	CreatedAt      time.Time `json:"createdAt"`
 }
 
@@ -45,6 +48,7 @@ func (a *api) userView(r *http.Request, u store.User, withBalance bool) (userJSO
 		ID: u.ID, Username: u.Username, Identifier: u.Username + "@" + k.Host(), Name: u.Name, Email: u.Email,
 		IsAdmin: u.IsAdmin, Disabled: u.Disabled, CustomLimits: u.MinBalance != nil || u.MaxBalance != nil,
 		ProfilePicture: k.APIBase() + "/users/" + u.Username + "/profilepic", CreatedAt: u.CreatedAt,
+		CustomMin: u.MinBalance != nil, CustomMax: u.MaxBalance != nil,
 	}
 	if withBalance {
 		info, err := k.Server().AccountInfo(r.Context(), u.Username)

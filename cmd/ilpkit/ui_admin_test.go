@@ -123,7 +123,7 @@ func TestUIAdmin(t *testing.T) {
 	}
 
 	// The admin pages are refused: the app goes home.
-	for _, p := range []string{"/admin", "/admin/invites", "/admin/peers", "/admin/withdrawals"} {
+	for _, p := range []string{"/admin", "/admin/invites", "/admin/peers", "/admin/withdrawals", "/admin/settlements", "/admin/settlement-methods"} {
 		carol.do("open "+p, chromedp.Navigate(base+p))
 		carol.wait("document.body.dataset.ready && location.pathname === '/' && document.getElementById('balance')")
 		if eval[bool](carol, "!!document.getElementById('invite-form') || !!document.getElementById('user-list')") {
@@ -182,9 +182,9 @@ func TestUIAdmin(t *testing.T) {
 	admin.noHorizontalScroll("admin peers")
 }
 
-// TestUIScreenshots visits every page at 1280×800 and 375×812 and checks
-// that none scrolls horizontally at 375 px. With ILPKIT_UI_SCREENSHOTS set
-// to a directory (make screenshots) it writes <page>-<width>.png there.
+// TestUIScreenshots takes the tour of every page (uiTour) and checks that
+// none scrolls horizontally at 375 px. With ILPKIT_UI_SCREENSHOTS set to a
+// directory (make screenshots) it writes <page>-<width>.png there.
 func TestUIScreenshots(t *testing.T) {
 	exe := chromiumPath(t)
 	dir := os.Getenv("ILPKIT_UI_SCREENSHOTS")
@@ -193,98 +193,26 @@ func TestUIScreenshots(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	// Two kits, peered, so that the peers page shows one.
-	k1, k2 := startKitProcess(t, kitEnv(t, "test.one.")), startKitProcess(t, kitEnv(t, "test.two."))
-	base, admin := k1.base, login(t, k1.base, "admin", "admin-password")
-	for _, p := range []struct {
-		admin *apiClient
-		peer  string
-	}{{admin, k2.host}, {login(t, k2.base, "admin", "admin-password"), k1.host}} {
-		if code := p.admin.call("POST", "/api/peers", map[string]string{"hostname": p.peer, "limit": "1000000000000"}, nil); code != 201 {
-			t.Fatalf("add peer %s: %d", p.peer, code)
+	uiTour(t, exe, func(b *browser, name string, width int64) {
+		if width == 375 {
+			b.noHorizontalScroll(name)
 		}
-	}
-
-	// Data: two users, a payment, a withdrawal, an open invite, a token.
-	var inv struct{ Code string }
-	if code := admin.call("POST", "/api/invites", map[string]string{"amount": "100000000000"}, &inv); code != 201 {
-		t.Fatalf("invite %d", code)
-	}
-	pub := newAPIClient(t, base)
-	if code := pub.call("POST", "/api/users/alice", map[string]string{"password": "alice-password", "name": "Alice Liddell", "inviteCode": inv.Code}, nil); code != 201 {
-		t.Fatalf("register alice %d", code)
-	}
-	if code := pub.call("POST", "/api/users/bob", map[string]string{"password": "bob-password", "name": "Bob"}, nil); code != 201 {
-		t.Fatalf("register bob %d", code)
-	}
-	alice := login(t, base, "alice", "alice-password")
-	var q struct{ ID, SourceAmount, DestinationAmount string }
-	if code := alice.call("POST", "/api/payments/quote", map[string]string{"destination": "bob", "sourceAmount": "12500000000"}, &q); code != 200 {
-		t.Fatalf("quote %d", code)
-	}
-	if code := alice.call("PUT", "/api/payments/shot-1", map[string]string{"quoteId": q.ID, "sourceAmount": q.SourceAmount,
-		"destinationAmount": q.DestinationAmount, "message": "lunch"}, nil); code != 200 && code != 202 {
-		t.Fatalf("pay %d", code)
-	}
-	if code := alice.call("POST", "/api/withdrawals", map[string]string{"amount": "3000000000"}, nil); code != 201 {
-		t.Fatalf("withdrawal %d", code)
-	}
-	if code := alice.call("POST", "/api/tokens", map[string]string{"name": "phone"}, nil); code != 201 {
-		t.Fatalf("token %d", code)
-	}
-	if code := admin.call("POST", "/api/invites", map[string]string{"amount": "5000000000"}, nil); code != 201 {
-		t.Fatalf("invite %d", code)
-	}
-
-	visit := func(b *browser, name, path string) {
-		t.Helper()
-		for _, size := range [][2]int64{{1280, 800}, {375, 812}} {
-			b.do("viewport", chromedp.EmulateViewport(size[0], size[1]))
-			b.open(base, path)
-			if name == "send" {
-				// A resolved receiver and amounts, as a person sees it.
-				b.do("destination", chromedp.SendKeys(chromedp.ID("destination"), "bob"))
-				b.wait("document.getElementById('send-form').dataset.curve")
-				b.do("amount", chromedp.SendKeys(chromedp.ID("source"), "2.5"))
-			}
-			if size[0] == 375 {
-				b.noHorizontalScroll(name)
-			}
-			if dir != "" {
-				ctx, cancel := context.WithTimeout(b.ctx, 30*time.Second)
-				// Let fonts and pictures settle.
-				time.Sleep(100 * time.Millisecond)
-				png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
-				cancel()
-				if err != nil {
-					t.Fatal(err)
-				}
-				file := filepath.Join(dir, name+"-"+strconv.FormatInt(size[0], 10)+".png")
-				if err := os.WriteFile(file, png, 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
+		if dir == "" {
+			return
 		}
-	}
-
-	anon := newBrowser(t, exe)
-	visit(anon, "login", "/login")
-	visit(anon, "register", "/register")
-	visit(anon, "reset-password", "/change-password/bob/a-code-from-the-admin")
-	visit(anon, "not-found", "/no-such-page")
-
-	ab := newBrowser(t, exe)
-	uiLogin(ab, base, "alice", "alice-password")
-	visit(ab, "home", "/")
-	visit(ab, "send", "/send")
-	visit(ab, "settings", "/settings")
-
-	adm := newBrowser(t, exe)
-	uiLogin(adm, base, "admin", "admin-password")
-	visit(adm, "admin-users", "/admin")
-	visit(adm, "admin-invites", "/admin/invites")
-	visit(adm, "admin-peers", "/admin/peers")
-	visit(adm, "admin-withdrawals", "/admin/withdrawals")
+		ctx, cancel := context.WithTimeout(b.ctx, 30*time.Second)
+		defer cancel()
+		// Let fonts and pictures settle.
+		time.Sleep(100 * time.Millisecond)
+		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+		if err != nil {
+			t.Fatal(err)
+		}
+		file := filepath.Join(dir, name+"-"+strconv.FormatInt(width, 10)+".png")
+		if err := os.WriteFile(file, png, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	})
 }
 
 // TestUIPeers: the admin of one kit adds another kit by hostname in the

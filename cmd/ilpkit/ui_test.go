@@ -320,7 +320,7 @@ func sendByKeyboard(t *testing.T, b *browser, dest, tooMuch, currencyCode string
 // TestUITwoKits: alice on one kit pays bob on another through the UI,
 // with a curve that the peering limits: an amount above its liquidity is
 // refused next to the field, and the amounts debited and credited are
-// those shown.
+// those shown; then again with bob's SPSP URL as the destination.
 func TestUITwoKits(t *testing.T) {
 	exe := chromiumPath(t)
 	if testing.Short() {
@@ -380,6 +380,22 @@ func TestUITwoKits(t *testing.T) {
 	}
 	if want := decimalUnits(t, shown[1], 9); credited.Int64() != want {
 		t.Errorf("credited %s, shown %s", credited, shown[1])
+	}
+
+	// The same with bob's SPSP URL as the destination.
+	aliceStart, bobStart = aliceAPI.balance(), bobAPI.balance()
+	alice.open(k1.base, "/send")
+	shown = sendByKeyboard(t, alice, k2.base+"/api/spsp/bob", "", "USD")
+	if s := eval[string](alice, "document.getElementById('recipient-name').textContent"); s != "Bob" {
+		t.Errorf("receiver of the SPSP URL shown as %q", s)
+	}
+	debited = new(big.Int).Sub(aliceStart, aliceAPI.balance())
+	credited = new(big.Int).Sub(bobAPI.balance(), bobStart)
+	if want := decimalUnits(t, shown[0], 9); debited.Int64() != want {
+		t.Errorf("SPSP URL: debited %s, shown %s", debited, shown[0])
+	}
+	if want := decimalUnits(t, shown[1], 9); credited.Int64() != want || want == 0 {
+		t.Errorf("SPSP URL: credited %s, shown %s", credited, shown[1])
 	}
 }
 

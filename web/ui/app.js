@@ -4,6 +4,7 @@
 // decimals exist only in the fields people read and type.
 import { parsePoints, amountAt, amountReverse, parseDecimal, formatDecimal } from "/curve.js";
 import { settingsPage, resetPasswordPage, adminUsersPage, adminInvitesPage, adminPeersPage, adminWithdrawalsPage } from "/pages.js";
+import { adminSettlementsPage, adminSettlementMethodsPage } from "/settlements.js";
 
 const state = {
   user: null, // the signed-in user (with balance), or null
@@ -40,16 +41,19 @@ class APIError extends Error {
   }
 }
 
-// api calls the REST API with the session cookie and the CSRF token.
+// api calls the REST API with the session cookie and the CSRF token. A
+// body is sent as JSON, except a Blob (a file), sent as it is.
 async function api(method, path, body, signal) {
   const headers = {};
-  if (body !== undefined) headers["Content-Type"] = "application/json";
+  const raw = body instanceof Blob;
+  if (raw) headers["Content-Type"] = body.type || "application/octet-stream";
+  else if (body !== undefined) headers["Content-Type"] = "application/json";
   if (method !== "GET" && state.csrf) headers["X-CSRF-Token"] = state.csrf;
   let res;
   try {
     res = await fetch(path, {
       method, headers, signal, credentials: "same-origin",
-      body: body === undefined ? undefined : JSON.stringify(body),
+      body: body === undefined || raw ? body : JSON.stringify(body),
     });
   } catch (e) {
     if (e.name === "AbortError") throw e;
@@ -108,6 +112,17 @@ function startEvents() {
   });
 }
 
+// A page left for another (also one kept in the back/forward cache) must
+// not keep its event stream open: a browser allows only a few connections
+// per host, and streams left open would soon block every request.
+window.addEventListener("pagehide", () => {
+  if (state.events) state.events.close();
+  state.events = null;
+});
+window.addEventListener("pageshow", (ev) => {
+  if (ev.persisted && state.user && !state.events) startEvents();
+});
+
 // ---- router
 
 const routes = {
@@ -120,6 +135,8 @@ const routes = {
   "/admin/invites": { page: adminInvitesPage, auth: true, admin: true, title: "Admin: invites" },
   "/admin/peers": { page: adminPeersPage, auth: true, admin: true, title: "Admin: peers" },
   "/admin/withdrawals": { page: adminWithdrawalsPage, auth: true, admin: true, title: "Admin: withdrawals" },
+  "/admin/settlements": { page: adminSettlementsPage, auth: true, admin: true, title: "Admin: settlements" },
+  "/admin/settlement-methods": { page: adminSettlementMethodsPage, auth: true, admin: true, title: "Admin: settlement methods" },
 };
 
 function navigate(path, replace = false) {
@@ -217,7 +234,7 @@ function setError(id, text) {
 }
 
 function clearErrors(form) {
-  for (const input of form.querySelectorAll("input")) setError(input.id, "");
+  for (const input of form.querySelectorAll("input, select")) setError(input.id, "");
   const msg = $(".form-msg", form);
   if (msg) msg.textContent = "";
 }
@@ -365,9 +382,13 @@ function renderActivity(list) {
       ? money(p.sourceAmount, p.sourceCurrencyCode, p.sourceCurrencyScale)
       : money(p.destinationAmount, p.destinationCurrencyCode, p.destinationCurrencyScale);
     const who = p.counterpartyName ? `${p.counterpartyName} (${p.counterparty})` : p.counterparty;
+    // Money in or out of the kit itself (a settlement the admin recorded,
+    // a withdrawal and its refund) is named, not sent to someone.
+    const kit = p.counterparty === "withdrawal" || String(p.counterparty ?? "").startsWith("settlement:");
+    const what = kit ? (p.counterpartyName || p.counterparty) : out ? `Sent to ${who}` : `Received from ${who}`;
     const when = new Date(p.createdAt);
-    return h("li", { class: `payment ${p.direction} ${p.state}`, "data-id": p.id },
-      h("span", { class: "what" }, out ? `Sent to ${who}` : `Received from ${who}`,
+    return h("li", { class: `payment ${p.direction} ${p.state}${kit ? " kit" : ""}`, "data-id": p.id },
+      h("span", { class: "what" }, what,
         stateNames[p.state] ?? ` (${p.state})`, p.message ? h("span", { class: "muted" }, ` — ${p.message}`) : null),
       h("span", { class: "amount" }, `${out ? "−" : "+"}${amount}`),
       h("time", { datetime: p.createdAt, class: "muted" }, when.toLocaleString()));
@@ -380,8 +401,9 @@ function renderActivity(list) {
 // the payment names it, so the kit charges exactly what was shown.
 function sendPage(main) {
   const form = h("form", { id: "send-form", novalidate: true },
-    field("destination", "To (user name or user@host)", {
+    field("destination", "To (user name, user@host or SPSP URL)", {
       autocomplete: "off", autocapitalize: "none", spellcheck: "false", required: true,
+      placeholder: "bob, bob@wallet.example or https://…",
     }),
     h("div", { id: "recipient", class: "recipient", hidden: true },
       h("img", { id: "recipient-img", alt: "", width: "40", height: "40" }),

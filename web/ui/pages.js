@@ -5,7 +5,7 @@ import { parseDecimal, formatDecimal } from "/curve.js";
 
 // submitter wires a form: prevents double submits, shows busy, reports
 // errors via onError(e) or in the form's .form-msg.
-function submitter(form, busyText, run, onError) {
+export function submitter(form, busyText, run, onError) {
   form.addEventListener("submit", async (ev) => {
     ev.preventDefault();
     if (form.dataset.busy) return;
@@ -24,18 +24,18 @@ function submitter(form, busyText, run, onError) {
   });
 }
 
-function fieldErr(id, message) {
+export function fieldErr(id, message) {
   const e = new Error(message);
   e.fieldId = id;
   return e;
 }
 
-function formMsg() {
+export function formMsg() {
   return h("p", { class: "form-msg error", role: "alert" });
 }
 
 // amountField reads a decimal field as base units, or throws next to it.
-function units(id, { allowNegative = false, optional = false } = {}) {
+export function units(id, { allowNegative = false, optional = false, scale = currency().scale } = {}) {
   const text = document.getElementById(id).value.trim();
   if (!text) {
     if (optional) return null;
@@ -43,14 +43,14 @@ function units(id, { allowNegative = false, optional = false } = {}) {
   }
   const neg = allowNegative && text.startsWith("-");
   try {
-    const v = parseDecimal(neg ? text.slice(1) : text, currency().scale);
+    const v = parseDecimal(neg ? text.slice(1) : text, scale);
     return (neg ? -v : v).toString();
   } catch (e) {
     throw fieldErr(id, e.message);
   }
 }
 
-function fmt(units, code = currency().code, scale = currency().scale) {
+export function fmt(units, code = currency().code, scale = currency().scale) {
   if (units == null) return "—";
   const neg = String(units).startsWith("-");
   const abs = neg ? String(units).slice(1) : String(units);
@@ -65,12 +65,15 @@ function decimalValue(units) {
 
 // loader fetches data for a section and renders it; failures are shown in
 // its place. It returns a reload function.
-function loader(container, path, renderFn) {
+// path may be a list of paths: renderFn then gets a list of answers.
+export function loader(container, path, renderFn) {
   const ctl = new AbortController();
   state.cleanup.push(() => ctl.abort());
   const reload = async () => {
     try {
-      const data = await api("GET", path, undefined, ctl.signal);
+      const data = Array.isArray(path)
+        ? await Promise.all(path.map((p) => api("GET", p, undefined, ctl.signal)))
+        : await api("GET", path, undefined, ctl.signal);
       renderFn(data, reload);
       container.removeAttribute("aria-busy");
     } catch (e) {
@@ -84,12 +87,12 @@ function loader(container, path, renderFn) {
   return reload;
 }
 
-function when(t) {
+export function when(t) {
   return t ? h("time", { datetime: t }, new Date(t).toLocaleString()) : "—";
 }
 
 // table renders rows as a responsive list of cards (no horizontal scroll).
-function table(id, caption, headers, rows, empty) {
+export function table(id, caption, headers, rows, empty) {
   if (rows.length === 0) return h("p", { id, class: "muted" }, empty);
   return h("table", { id, class: "list" },
     h("caption", { class: "visually-hidden" }, caption),
@@ -99,6 +102,9 @@ function table(id, caption, headers, rows, empty) {
 }
 
 // ---- settings
+
+// maxPicture is the API's bound on a profile picture.
+const maxPicture = 1 << 20;
 
 export function settingsPage(main) {
   const u = state.user;
@@ -121,6 +127,34 @@ export function settingsPage(main) {
       if (e.id === "InvalidProfileError") throw fieldErr(/mail/i.test(e.message) ? "email" : "name", e.message);
       throw e;
     }
+  });
+
+  // The profile picture: what people paying this user see next to the name.
+  const pictureURL = () => `/api/users/${encodeURIComponent(u.username)}/profilepic?v=${Date.now()}`;
+  const picture = h("img", { id: "picture-preview", class: "avatar", src: pictureURL(), alt: "Your profile picture", width: "64", height: "64" });
+  const pic = h("form", { id: "picture-form", novalidate: true },
+    field("picture", "Choose a picture", {
+      type: "file", accept: "image/png,image/jpeg,image/gif,image/webp",
+      "aria-describedby": "picture-hint picture-msg",
+    }),
+    formMsg(),
+    h("button", { type: "submit" }, "Upload picture"),
+    h("p", { id: "picture-result", role: "status", class: "ok" }));
+  $(".field", pic).insertBefore(h("p", { id: "picture-hint", class: "muted hint" }, "PNG, JPEG, GIF or WebP, at most 1 MiB."), $("input", pic));
+  submitter(pic, "Uploading…", async () => {
+    $("#picture-result").textContent = "";
+    const file = pic.picture.files[0];
+    if (!file) throw fieldErr("picture", "Choose a picture first");
+    if (file.size > maxPicture) throw fieldErr("picture", "That picture is larger than 1 MiB; choose a smaller one");
+    try {
+      await api("POST", `/api/users/${encodeURIComponent(u.username)}/profilepic`, file);
+    } catch (e) {
+      if (e.id === "InvalidImageError" || e.id === "BodyTooLargeError") throw fieldErr("picture", e.message);
+      throw e;
+    }
+    pic.reset();
+    picture.src = pictureURL();
+    $("#picture-result").textContent = "Picture saved.";
   });
 
   const pw = h("form", { id: "password-form", novalidate: true },
@@ -184,6 +218,8 @@ export function settingsPage(main) {
 
   main.append(h("h1", {}, "Settings"),
     h("section", { "aria-labelledby": "profile-h", class: "card" }, h("h2", { id: "profile-h" }, "Profile"), profile),
+    h("section", { "aria-labelledby": "picture-h", class: "card" }, h("h2", { id: "picture-h" }, "Profile picture"),
+      h("p", { class: "muted" }, "People who pay you see it next to your name."), picture, pic),
     h("section", { "aria-labelledby": "password-h", class: "card" }, h("h2", { id: "password-h" }, "Password"), pw),
     h("section", { "aria-labelledby": "tokens-h", class: "card" }, h("h2", { id: "tokens-h" }, "Tokens"),
       h("p", { class: "muted" }, "Tokens let programs (such as ilpkit client) use your account."),
@@ -225,25 +261,60 @@ export function resetPasswordPage(main) {
 // ---- admin
 
 function adminNav() {
-  const items = [["/admin", "Users"], ["/admin/invites", "Invites"], ["/admin/peers", "Peers"], ["/admin/withdrawals", "Withdrawals"]];
+  const items = [["/admin", "Users"], ["/admin/invites", "Invites"], ["/admin/peers", "Peers"], ["/admin/withdrawals", "Withdrawals"],
+    ["/admin/settlements", "Settlements"], ["/admin/settlement-methods", "Settlement methods"]];
   return h("nav", { "aria-label": "Admin", class: "subnav" },
     items.map(([href, text]) => link(href, text, { "aria-current": location.pathname === href ? "page" : null })));
 }
 
-function adminHeader(main, title) {
+export function adminHeader(main, title) {
   main.append(h("h1", {}, title), adminNav());
 }
 
+// limitText shows a limit: "unlimited" for a maximum without one.
+function limitText(v, isMax) {
+  return v == null ? (isMax ? "unlimited" : fmt("0")) : fmt(v);
+}
+
+// adminUsersPage: the kit's default limits, and every user with their own.
+// A limit field left empty means the kit's default (shown next to it), so
+// saving a user on the defaults without a change keeps them on the
+// defaults, and later changes of the defaults still apply to them.
 export function adminUsersPage(main) {
   adminHeader(main, "Users");
   const list = h("div", { id: "users" });
   main.append(list);
-  const reload = loader(list, "/api/users", (users) => {
-    list.replaceChildren(h("ul", { class: "cards", id: "user-list" }, users.map((u) => {
+  const reload = loader(list, ["/api/users", "/api/admin/limits"], ([users, defaults]) => {
+    const dmin = limitText(defaults.minBalance, false), dmax = limitText(defaults.maxBalance, true);
+    const defaultsForm = h("form", { id: "default-limits-form", novalidate: true },
+      field("default-min", "Minimum balance (negative: credit; empty: 0)", { inputmode: "decimal", autocomplete: "off", value: decimalValue(defaults.minBalance) }),
+      field("default-max", "Maximum balance (empty: unlimited)", { inputmode: "decimal", autocomplete: "off", value: decimalValue(defaults.maxBalance) }),
+      formMsg(),
+      h("button", { type: "submit" }, "Save default limits"));
+    submitter(defaultsForm, "Saving…", async () => {
+      const body = { minBalance: units("default-min", { allowNegative: true, optional: true }), maxBalance: units("default-max", { optional: true }) };
+      try {
+        await api("PUT", "/api/admin/limits", body);
+      } catch (e) {
+        if (e.id === "InvalidLimitsError" || e.id === "InvalidAmountError") throw fieldErr("default-min", e.message);
+        throw e;
+      }
+      reload();
+    });
+    const userCards = users.map((u) => {
       const idp = `limits-${u.id}`;
+      const hint = h("p", { id: `${idp}-hint`, class: "muted hint" }, `Leave a field empty for the kit's default (minimum ${dmin}, maximum ${dmax}).`);
+      const limitField = (which, label, own, isMax) => field(`${idp}-${which}`, label, {
+        inputmode: "decimal", autocomplete: "off",
+        value: own ? decimalValue(isMax ? u.maxBalance : u.minBalance) : "",
+        placeholder: own ? null : `Default: ${isMax ? dmax : dmin}`,
+        "data-default": own ? null : "true",
+        "aria-describedby": `${idp}-hint ${idp}-${which}-msg`,
+      });
       const form = h("form", { class: "limits", novalidate: true, "data-user": u.username },
-        field(`${idp}-min`, "Minimum balance (negative: credit)", { inputmode: "decimal", autocomplete: "off", value: decimalValue(u.minBalance) }),
-        field(`${idp}-max`, "Maximum balance (empty: unlimited)", { inputmode: "decimal", autocomplete: "off", value: decimalValue(u.maxBalance) }),
+        hint,
+        limitField("min", "Minimum balance (negative: credit)", u.customMinBalance, false),
+        limitField("max", "Maximum balance", u.customMaxBalance, true),
         formMsg(),
         h("button", { type: "submit" }, "Save limits"));
       submitter(form, "Saving…", async () => {
@@ -256,10 +327,14 @@ export function adminUsersPage(main) {
         }
         reload();
       });
+      const mark = (own) => (own ? "" : " (default)");
+      const limits = u.customLimits
+        ? `${limitText(u.minBalance, false)}${mark(u.customMinBalance)} to ${limitText(u.maxBalance, true)}${mark(u.customMaxBalance)}`
+        : `${limitText(u.minBalance, false)} to ${limitText(u.maxBalance, true)} (default)`;
       return h("li", { class: "card", "data-user": u.username },
         h("h2", {}, u.name ? `${u.name} (${u.username})` : u.username, u.isAdmin ? " · admin" : "", u.disabled ? " · disabled" : ""),
         h("p", {}, "Balance: ", h("strong", { class: "user-balance" }, fmt(u.balance ?? "0")),
-          h("span", { class: "muted" }, ` · limits ${fmt(u.minBalance ?? "0")} to ${u.maxBalance == null ? "unlimited" : fmt(u.maxBalance)}${u.customLimits ? "" : " (default)"}`)),
+          h("span", { class: "muted user-limits" }, ` · limits ${limits}`)),
         form,
         h("button", { type: "button", class: "secondary", "aria-label": `Password reset link for ${u.username}`, onclick: async (ev) => {
           const out = ev.target.nextElementSibling;
@@ -273,7 +348,14 @@ export function adminUsersPage(main) {
           }
         } }, "Password reset link"),
         h("p", { role: "status" }));
-    })));
+    });
+    list.replaceChildren(
+      h("section", { "aria-labelledby": "default-limits-h", class: "card" },
+        h("h2", { id: "default-limits-h" }, "Default limits"),
+        h("p", { class: "muted" }, "For every user without limits of their own, and for new users."),
+        defaultsForm),
+      h("h2", {}, "Users and their limits"),
+      h("ul", { class: "cards", id: "user-list" }, userCards));
   });
 }
 
