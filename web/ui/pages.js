@@ -341,7 +341,9 @@ export function adminUsersPage(main) {
           try {
             const r = await api("POST", `/api/users/${encodeURIComponent(u.username)}/reset-link`);
             out.className = "reset-link";
-            out.replaceChildren("Give this link to the user (valid 24 hours, once): ", h("a", { href: r.link }, r.link));
+            const how = r.emailed ? "Emailed to the user; the same link (valid 24 hours, once): "
+              : "Give this link to the user (valid 24 hours, once): ";
+            out.replaceChildren(how, h("a", { href: r.link }, r.link));
           } catch (e) {
             out.className = "error";
             out.textContent = e.message;
