@@ -20,7 +20,7 @@ import (
 // the advisory lock its leader holds (one kit per database).
 const (
 	Channel = "ilpkit_bus"
-	LockKey = int64(0x696c706b69740002) // "ilpkit" and 2 (1 is the migrations' lock)
+	LockKey = int64(0x696c706b69740002) // "ilpkit" and 2 (1 is the migrations' lock, 3 the bus table's)
 )
 
 // maxPayload is the largest NOTIFY payload sent; PostgreSQL refuses 8000
@@ -82,10 +82,19 @@ func OpenPostgres(ctx context.Context, dsn string, opts Options) (*Postgres, err
 	if err != nil {
 		return nil, fmt.Errorf("cluster: %w", err)
 	}
-	if _, err := pool.Exec(ctx, `CREATE TABLE IF NOT EXISTS kit_bus (
-		id bigserial PRIMARY KEY,
-		data text NOT NULL,
-		created_at timestamptz NOT NULL DEFAULT now())`); err != nil {
+	// Processes starting together would collide in the catalog on a bare
+	// CREATE TABLE IF NOT EXISTS: they take turns.
+	err = pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, LockKey+1); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, `CREATE TABLE IF NOT EXISTS kit_bus (
+			id bigserial PRIMARY KEY,
+			data text NOT NULL,
+			created_at timestamptz NOT NULL DEFAULT now())`)
+		return err
+	})
+	if err != nil {
 		pool.Close()
 		return nil, fmt.Errorf("cluster: bus table: %w", err)
 	}

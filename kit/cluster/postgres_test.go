@@ -174,3 +174,24 @@ func TestReconnectAndLost(t *testing.T) {
 	b.stop()
 	waitFor(t, "a notices that b left", func() bool { return a.count(&a.lost) >= 1 })
 }
+
+// TestStartTogether: processes opening at the same moment all get the bus
+// table (no collision in the catalog).
+func TestStartTogether(t *testing.T) {
+	dsn := pgtest.DSN(t)
+	errs := make(chan error, 8)
+	for range 8 {
+		go func() {
+			c, err := cluster.OpenPostgres(context.Background(), dsn, cluster.Options{})
+			if err == nil {
+				c.Close()
+			}
+			errs <- err
+		}()
+	}
+	for range 8 {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+}
