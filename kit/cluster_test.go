@@ -133,3 +133,56 @@ func TestTwoProcessesOneDatabase(t *testing.T) {
 	}
 	checkSum(t, k2)
 }
+
+// TestProcessesStartTogether: three processes started at once on a fresh
+// database agree on one identity, one admin and one leader.
+func TestProcessesStartTogether(t *testing.T) {
+	dsn := pgtest.DSN(t)
+	cfg := kit.Config{DBURI: dsn, Hostname: "wallet.test", LeaderInterval: 100 * time.Millisecond}
+	kits := make([]*kit.Kit, 3)
+	errs := make(chan error, len(kits))
+	for i := range kits {
+		go func() {
+			k, err := kit.Open(context.Background(), cfg)
+			kits[i] = k
+			errs <- err
+		}()
+	}
+	for range kits {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, k := range kits {
+		t.Cleanup(func() { _ = k.Close(context.Background()) })
+	}
+	generated := 0
+	for _, k := range kits {
+		if k.Prefix() != kits[0].Prefix() || k.PeeringSecret() != kits[0].PeeringSecret() {
+			t.Errorf("identities differ: %s %s", k.Prefix(), kits[0].Prefix())
+		}
+		if k.GeneratedAdminPassword() != "" {
+			generated++
+		}
+	}
+	if generated != 1 {
+		t.Errorf("%d processes generated an admin password", generated)
+	}
+	eventually(t, "one leader", func() bool {
+		n := 0
+		for _, k := range kits {
+			if k.Leading() {
+				n++
+			}
+		}
+		return n == 1
+	})
+	eventually(t, "every process has the admin's account", func() bool {
+		for _, k := range kits {
+			if _, err := k.Balance(context.Background(), "admin"); err != nil {
+				return false
+			}
+		}
+		return true
+	})
+}
