@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"time"
 
 	"github.com/ilpkit/ilpkit/kit/store"
 )
@@ -41,7 +42,13 @@ func (k *Kit) CreateToken(ctx context.Context, userID int64, name string) (strin
 	return tok, t, nil
 }
 
-// UserByToken returns the user a bearer token belongs to.
+// TokenTouchInterval is how often, at most, the kit records that a token
+// was used (its LastUsedAt): a token used on every request costs one write
+// a minute, not one a request.
+const TokenTouchInterval = time.Minute
+
+// UserByToken returns the user a bearer token belongs to, and records that
+// the token was used (at most once each TokenTouchInterval).
 func (k *Kit) UserByToken(ctx context.Context, token string) (store.User, error) {
 	t, err := k.st.TokenByHash(ctx, tokenHash(token))
 	if errors.Is(err, store.ErrNotFound) {
@@ -57,7 +64,22 @@ func (k *Kit) UserByToken(ctx context.Context, token string) (store.User, error)
 	if u.Disabled {
 		return store.User{}, ErrDisabled
 	}
+	k.touchToken(ctx, t)
 	return u, nil
+}
+
+// touchToken records a use of t unless the use it last recorded is recent.
+// The stored time was read with the token, so a recent one costs nothing;
+// the store checks again, so that of uses at once only one writes. A
+// failure is logged: the request goes on.
+func (k *Kit) touchToken(ctx context.Context, t store.Token) {
+	now := k.clock.Now()
+	if last := t.LastUsedAt; last != nil && !last.After(now) && now.Sub(*last) < TokenTouchInterval {
+		return
+	}
+	if _, err := k.st.TouchToken(ctx, t.ID, TokenTouchInterval); err != nil {
+		k.log.Warn("recording a token's use", "token", t.ID, "err", err)
+	}
 }
 
 // VerifyToken gives the trustline interface the account of a token (the

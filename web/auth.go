@@ -4,8 +4,8 @@ import (
 	"crypto/subtle"
 	"errors"
 	"math"
-	"net"
 	"net/http"
+	"net/netip"
 	"strconv"
 	"strings"
 	"sync"
@@ -33,11 +33,14 @@ const (
 	maxStrikes       = 100000 // keys kept before old ones are dropped
 )
 
-// limiter counts failed password checks per key.
+// limiter counts failed password checks per key, and holds the buckets of
+// registrations per client address.
 type limiter struct {
 	clock ledger.Clock
 	mu    sync.Mutex
 	m     map[string]*strikes
+	// registrations limits registrations per client address.
+	registrations *buckets
 }
 
 type strikes struct {
@@ -46,7 +49,9 @@ type strikes struct {
 	until time.Time
 }
 
-func newLimiter(c ledger.Clock) *limiter { return &limiter{clock: c, m: map[string]*strikes{}} }
+func newLimiter(c ledger.Clock) *limiter {
+	return &limiter{clock: c, m: map[string]*strikes{}, registrations: newBuckets(c, registerBurst, registerEvery)}
+}
 
 // wait returns how long the most locked-out of keys must still wait (0:
 // none is locked out).
@@ -106,23 +111,115 @@ func (l *limiter) prune(now time.Time) {
 	}
 }
 
-func clientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
+// Registrations per client address: a token bucket that holds
+// registerBurst registrations and gets one back each registerEvery (three
+// an hour). An IPv6 client counts per /64, the least a host is given. Only
+// registrations that succeed are counted.
+const (
+	registerBurst = 5
+	registerEvery = 20 * time.Minute
+	maxBuckets    = 100000 // keys kept before full buckets are dropped
+)
+
+// buckets is a token bucket per key, each kept as the time at which it is
+// full again (a generic cell rate algorithm): a key with no entry, or one
+// in the past, is full.
+type buckets struct {
+	clock ledger.Clock
+	burst int
+	every time.Duration
+	mu    sync.Mutex
+	full  map[string]time.Time
 }
 
-func userKey(name string) string   { return "u:" + strings.ToLower(name) }
-func ipKey(r *http.Request) string { return "ip:" + clientIP(r) }
+func newBuckets(c ledger.Clock, burst int, every time.Duration) *buckets {
+	return &buckets{clock: c, burst: burst, every: every, full: map[string]time.Time{}}
+}
+
+// take takes one from key's bucket, or, when it is empty, returns how long
+// until it holds one again.
+func (b *buckets) take(key string) (ok bool, wait time.Duration) {
+	now := b.clock.Now()
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	t, seen := b.full[key]
+	if !seen || t.Before(now) {
+		t = now
+	}
+	if over := t.Sub(now) - time.Duration(b.burst-1)*b.every; over > 0 {
+		return false, over
+	}
+	if !seen && len(b.full) >= maxBuckets {
+		b.prune(now)
+	}
+	b.full[key] = t.Add(b.every)
+	return true, 0
+}
+
+// refund gives back what take took (the registration failed).
+func (b *buckets) refund(key string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if t, ok := b.full[key]; ok {
+		b.full[key] = t.Add(-b.every)
+	}
+}
+
+// prune drops the full buckets, then, if that is not enough, all.
+func (b *buckets) prune(now time.Time) {
+	for k, t := range b.full {
+		if !t.After(now) {
+			delete(b.full, k)
+		}
+	}
+	if len(b.full) >= maxBuckets {
+		clear(b.full)
+	}
+}
+
+// registerKey is the key of r's client in the registration buckets: its
+// address, or its /64 for IPv6.
+func (a *api) registerKey(r *http.Request) string {
+	ip := a.clientIP(r)
+	if addr, err := netip.ParseAddr(ip); err == nil && addr.Is6() {
+		if p, err := addr.Prefix(64); err == nil {
+			return "reg:" + p.String()
+		}
+	}
+	return "reg:" + ip
+}
+
+// limitRegistration takes a registration from the client's bucket: a 429
+// with Retry-After when it is empty. The caller calls the returned
+// function with the registration's outcome, which gives the registration
+// back if it failed.
+func (a *api) limitRegistration(w http.ResponseWriter, r *http.Request) (done func(error), err error) {
+	key := a.registerKey(r)
+	if ok, d := a.limiter.registrations.take(key); !ok {
+		secs := int64(math.Ceil(d.Seconds()))
+		w.Header().Set("Retry-After", strconv.FormatInt(secs, 10))
+		return nil, apiErr(http.StatusTooManyRequests, "TooManyRequestsError", "too many registrations from this address: try again in "+strconv.FormatInt(secs, 10)+" seconds")
+	}
+	return func(err error) {
+		if err != nil {
+			a.limiter.registrations.refund(key)
+		}
+	}, nil
+}
+
+// clientIP is the address of r's client: the socket's peer, or what the
+// trusted proxies in front of the kit say (clientAddr).
+func (a *api) clientIP(r *http.Request) string { return clientAddr(r, a.s.opt.TrustedProxies) }
+
+func userKey(name string) string            { return "u:" + strings.ToLower(name) }
+func (a *api) ipKey(r *http.Request) string { return "ip:" + a.clientIP(r) }
 
 // checkPassword runs check (a password check of user name) under the rate
 // limits: refused with 429 while locked out; a wrong password
 // (kit.ErrWrongCredentials or kit.ErrInvalidCode) counts against the name
 // and the client address.
 func (a *api) checkPassword(w http.ResponseWriter, r *http.Request, name string, check func() error) error {
-	if d := a.limiter.wait(userKey(name), ipKey(r)); d > 0 {
+	if d := a.limiter.wait(userKey(name), a.ipKey(r)); d > 0 {
 		secs := int64(math.Ceil(d.Seconds()))
 		w.Header().Set("Retry-After", strconv.FormatInt(secs, 10))
 		return apiErr(http.StatusTooManyRequests, "TooManyRequestsError", "too many wrong passwords: try again in "+strconv.FormatInt(secs, 10)+" seconds")
@@ -131,7 +228,7 @@ func (a *api) checkPassword(w http.ResponseWriter, r *http.Request, name string,
 	switch {
 	case errors.Is(err, kit.ErrWrongCredentials), errors.Is(err, kit.ErrInvalidCode):
 		a.limiter.fail(userKey(name), freeUserFailures)
-		a.limiter.fail(ipKey(r), freeIPFailures)
+		a.limiter.fail(a.ipKey(r), freeIPFailures)
 	case err == nil:
 		a.limiter.forget(userKey(name))
 	}

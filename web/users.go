@@ -35,9 +35,9 @@ type userJSON struct {
 	MinBalance     *string   `json:"minBalance"`
 	MaxBalance     *string   `json:"maxBalance"`
 	CustomLimits   bool      `json:"customLimits"`
-	ProfilePicture string    `json:"profilePicture"`
 	CustomMin      bool      `json:"customMinBalance"`
 	CustomMax      bool      `json:"customMaxBalance"`
+	ProfilePicture string    `json:"profilePicture"`
 	CreatedAt      time.Time `json:"createdAt"`
 }
 
@@ -47,8 +47,8 @@ func (a *api) userView(r *http.Request, u store.User, withBalance bool) (userJSO
 	j := userJSON{
 		ID: u.ID, Username: u.Username, Identifier: u.Username + "@" + k.Host(), Name: u.Name, Email: u.Email,
 		IsAdmin: u.IsAdmin, Disabled: u.Disabled, CustomLimits: u.MinBalance != nil || u.MaxBalance != nil,
-		ProfilePicture: k.APIBase() + "/users/" + u.Username + "/profilepic", CreatedAt: u.CreatedAt,
 		CustomMin: u.MinBalance != nil, CustomMax: u.MaxBalance != nil,
+		ProfilePicture: k.APIBase() + "/users/" + u.Username + "/profilepic", CreatedAt: u.CreatedAt,
 	}
 	if withBalance {
 		info, err := k.Server().AccountInfo(r.Context(), u.Username)
@@ -79,8 +79,14 @@ func (a *api) target(r *http.Request, c *caller) (store.User, error) {
 	return u, err
 }
 
-// register is POST /api/users/{username}.
-func (a *api) register(w http.ResponseWriter, r *http.Request) error {
+// register is POST /api/users/{username}, limited per client address
+// (limitRegistration).
+func (a *api) register(w http.ResponseWriter, r *http.Request) (err error) {
+	done, err := a.limitRegistration(w, r)
+	if err != nil {
+		return err
+	}
+	defer func() { done(err) }()
 	var body struct {
 		Email      string `json:"email"`
 		Password   string `json:"password"`

@@ -5,6 +5,7 @@ import (
 	"mime/multipart"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ilpkit/ilpkit/internal/pgtest"
 )
@@ -241,4 +242,80 @@ func testUsers(t *testing.T, dsn string) {
 	expect(t, "deleted", anon.do("GET", "/api/invites/"+in.Code, nil), 404, "NotFoundError")
 	expect(t, "delete again", admin.do("DELETE", "/api/invites/"+in.Code, nil), 404, "NotFoundError")
 	e.checkSum()
+}
+
+func TestTokenLastUsedSQLite(t *testing.T)   { testTokenLastUsed(t, sqliteDSN(t)) }
+func TestTokenLastUsedPostgres(t *testing.T) { testTokenLastUsed(t, pgtest.DSN(t)) }
+
+// testTokenLastUsed: GET /api/tokens shows when each token was last used
+// (null: never), by the kit's clock; a token used all the time is recorded
+// at most once a minute; using the list with a cookie uses no token.
+func testTokenLastUsed(t *testing.T, dsn string) {
+	e := newEnv(t, dsn)
+	alice := e.user("alice", "alice-password", "")
+	var tok tokenJSON
+	alice.do("POST", "/api/tokens", map[string]string{"name": "shop"}).decode(t, &tok)
+	alice.do("POST", "/api/tokens", map[string]string{"name": "unused"})
+	list := func() map[string]*time.Time {
+		t.Helper()
+		var ts []tokenJSON
+		r := alice.do("GET", "/api/tokens", nil)
+		expect(t, "list", r, 200, "")
+		r.decode(t, &ts)
+		if !bytes.Contains(r.body, []byte(`"lastUsedAt":null`)) {
+			t.Errorf("the unused token's lastUsedAt is not null: %s", r.body)
+		}
+		out := map[string]*time.Time{}
+		for _, x := range ts {
+			out[x.Name] = x.LastUsedAt
+		}
+		return out
+	}
+	if got := list(); got["shop"] != nil || got["unused"] != nil || len(got) != 2 {
+		t.Fatalf("new tokens: %v", got)
+	}
+	bearer := e.client()
+	bearer.authz = "Bearer " + tok.Token
+	use := func() {
+		t.Helper()
+		expect(t, "bearer", bearer.do("GET", "/api/auth/load", nil), 200, "")
+	}
+	first := e.clock.Now()
+	use()
+	if got := list()["shop"]; got == nil || !got.Equal(first) {
+		t.Errorf("after the first use: %v, want %v", got, first)
+	}
+	e.clock.Advance(30 * time.Second)
+	use()
+	e.clock.Advance(29 * time.Second)
+	use()
+	if got := list()["shop"]; got == nil || !got.Equal(first) {
+		t.Errorf("within the minute: %v, want %v", got, first)
+	}
+	e.clock.Advance(time.Second)
+	use()
+	if got := list()["shop"]; got == nil || !got.Equal(first.Add(time.Minute)) {
+		t.Errorf("a minute later: %v, want %v", got, first.Add(time.Minute))
+	}
+	// The cookie's own requests use no token.
+	e.clock.Advance(time.Hour)
+	if got := list()["shop"]; got == nil || !got.Equal(first.Add(time.Minute)) {
+		t.Errorf("after cookie requests: %v", got)
+	}
+	// A refused token (revoked) records nothing.
+	expect(t, "revoke", alice.do("DELETE", "/api/tokens/"+jsonInt(tok.ID), nil), 204, "")
+	expect(t, "revoked", bearer.do("GET", "/api/auth/load", nil), 401, "UnauthorizedError")
+	u, err := e.k.Store().UserByName(t.Context(), "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts, err := e.k.Store().Tokens(t.Context(), u.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, x := range ts {
+		if x.Name == "shop" && (x.LastUsedAt == nil || !x.LastUsedAt.Equal(first.Add(time.Minute))) {
+			t.Errorf("revoked token's last use %v", x.LastUsedAt)
+		}
+	}
 }

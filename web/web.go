@@ -13,6 +13,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"strings"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -32,6 +33,12 @@ type Options struct {
 	Version string
 	// Title is the kit's name, shown in its host document.
 	Title string
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For the
+	// kit believes (ParseTrustedProxies); none: the client is always the
+	// socket's peer. It only names the client (for the rate limits); the
+	// public URL and the cookie's Secure flag come from the kit's
+	// configuration, never from a header.
+	TrustedProxies []netip.Prefix
 }
 
 // Server is the kit's HTTP handler.

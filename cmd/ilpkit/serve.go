@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -35,6 +36,7 @@ var serveSettings = []setting{
 	{"public-https", "API_PUBLIC_HTTPS", "", "whether the public URLs are https (default: true unless the hostname is localhost or an IP)", nil},
 	{"public-port", "API_PUBLIC_PORT", "", "public port when it differs from the listening port (behind a proxy)", nil},
 	{"public-path", "API_PUBLIC_PATH", "/api", "public path of the API", nil},
+	{"trusted-proxies", "ILPKIT_TRUSTED_PROXIES", "", "comma-separated IPs and CIDRs of the reverse proxies whose X-Forwarded-For names the client for rate limits (default: none, the client is the socket's peer)", nil},
 	{"secret", "API_SECRET", "", "root secret every other secret derives from (default: generated once and kept in the database)", nil},
 	{"ilp-prefix", "LEDGER_ILP_PREFIX", "", "ILP prefix of the kit's ledger, such as us.usd.red. (default: generated once and kept)", nil},
 	{"currency-code", "LEDGER_CURRENCY_CODE", "USD", "currency of the kit's ledger", nil},
@@ -71,6 +73,8 @@ type serveConfig struct {
 	listen string
 	title  string
 	log    *slog.Logger
+	// proxies are the trusted reverse proxies (ILPKIT_TRUSTED_PROXIES).
+	proxies []netip.Prefix
 }
 
 func loadServeConfig(args []string, getenv func(string) string, stdout, stderr io.Writer) (serveConfig, error) {
@@ -155,6 +159,9 @@ func loadServeConfig(args []string, getenv func(string) string, stdout, stderr i
 	}
 	if k.PublicPath != "/api" {
 		return c, fmt.Errorf("%w: API_PUBLIC_PATH other than /api needs a proxy that maps it to /api", errUsage)
+	}
+	if c.proxies, err = web.ParseTrustedProxies(v("trusted-proxies")); err != nil {
+		return c, fmt.Errorf("%w: ILPKIT_TRUSTED_PROXIES: %w", errUsage, err)
 	}
 	k.Secret = v("secret")
 	k.Prefix = v("ilp-prefix")
@@ -253,7 +260,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if pw := k.GeneratedAdminPassword(); pw != "" {
 		fmt.Fprintf(stdout, "Created the admin user %q with the password %s (shown once; change it after signing in).\n", c.kit.AdminUser, pw)
 	}
-	h := web.New(k, web.Options{Logger: c.log, Version: version, Title: c.title})
+	h := web.New(k, web.Options{Logger: c.log, Version: version, Title: c.title, TrustedProxies: c.proxies})
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute, ErrorLog: slog.NewLogLogger(c.log.Handler(), slog.LevelWarn)}
 	srv.RegisterOnShutdown(h.Close) // ends the event streams, which Shutdown would wait for
 	errc := make(chan error, 1)

@@ -164,12 +164,65 @@ func TestServeBadSettings(t *testing.T) {
 		{"API_PUBLIC_HTTPS": "maybe"},
 		{"CONNECTOR_MAX_HOLD_TIME": "-1"},
 		{"LOG_LEVEL": "loud"},
+		{"ILPKIT_TRUSTED_PROXIES": "127.0.0.1, proxy.example"},
+		{"ILPKIT_TRUSTED_PROXIES": "10.0.0.0/40"},
 	} {
 		env["ILPKIT_DATA_DIR"] = t.TempDir()
 		var out, errOut bytes.Buffer
 		err := runServe(context.Background(), nil, func(k string) string { return env[k] }, &out, &errOut)
 		if err == nil {
 			t.Errorf("%v: no error", env)
+		}
+	}
+}
+
+// TestServeTrustedProxies: ILPKIT_TRUSTED_PROXIES (or --trusted-proxies)
+// is listed in --help and reaches the handler: without it, a client's
+// X-Forwarded-For changes nothing (every registration counts against
+// 127.0.0.1, and the sixth in a row is refused); with 127.0.0.1 trusted,
+// each forwarded client has its own count.
+func TestServeTrustedProxies(t *testing.T) {
+	var out, errOut bytes.Buffer
+	if err := runServe(context.Background(), []string{"--help"}, func(string) string { return "" }, &out, &errOut); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "--trusted-proxies, ILPKIT_TRUSTED_PROXIES") {
+		t.Errorf("--help does not list the setting:\n%s", out.String())
+	}
+	env := map[string]string{"ILPKIT_DATA_DIR": t.TempDir(), "ILPKIT_TRUSTED_PROXIES": "127.0.0.1, 10.0.0.0/8"}
+	c, err := loadServeConfig([]string{"--trusted-proxies", "::1,192.0.2.0/24"}, func(k string) string { return env[k] }, &out, &errOut)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.proxies) != 2 || c.proxies[0].String() != "::1/128" || c.proxies[1].String() != "192.0.2.0/24" {
+		t.Errorf("the flag: %v", c.proxies)
+	}
+
+	register := func(base, name, xff string) int {
+		t.Helper()
+		req, _ := http.NewRequest("POST", base+"/api/users/"+name, strings.NewReader(`{"password":"`+name+`-password"}`))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("X-Forwarded-For", xff)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		return res.StatusCode
+	}
+	for _, proxies := range []string{"", "127.0.0.1"} {
+		env := map[string]string{"ILPKIT_DATA_DIR": t.TempDir(), "LOG_LEVEL": "warn", "API_REGISTRATION": "true", "ILPKIT_TRUSTED_PROXIES": proxies}
+		base, _, _ := startServe(t, env)
+		codes := ""
+		for i := range 6 {
+			codes += strconv.Itoa(register(base, "user"+strconv.Itoa(i), "203.0.113."+strconv.Itoa(i))) + " "
+		}
+		want := "201 201 201 201 201 429 "
+		if proxies != "" {
+			want = "201 201 201 201 201 201 "
+		}
+		if codes != want {
+			t.Errorf("trusted %q: %s, want %s", proxies, codes, want)
 		}
 	}
 }

@@ -155,12 +155,22 @@ func (s *Store) RevokeToken(ctx context.Context, userID, id int64) error {
 	return nil
 }
 
-// TouchToken records that a token was used.
-func (s *Store) TouchToken(ctx context.Context, id int64) error {
-	if _, err := s.db.ExecContext(ctx, s.q(`UPDATE kit_tokens SET last_used_at = ? WHERE id = ?`), s.millis(), id); err != nil {
-		return fmt.Errorf("store: touch token: %w", err)
+// TouchToken records that a token was used now, unless its last use was
+// recorded less than every ago: of many uses within every, only the first
+// writes. It tells whether it wrote. A last use in the future (a clock set
+// back) is overwritten.
+func (s *Store) TouchToken(ctx context.Context, id int64, every time.Duration) (bool, error) {
+	now := s.millis()
+	res, err := s.db.ExecContext(ctx, s.q(`UPDATE kit_tokens SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at <= ? OR last_used_at > ?)`),
+		now, id, now-every.Milliseconds(), now)
+	if err != nil {
+		return false, fmt.Errorf("store: touch token: %w", err)
 	}
-	return nil
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("store: touch token: %w", err)
+	}
+	return n > 0, nil
 }
 
 // Invite is an invite code worth Amount base units, claimable once.

@@ -193,8 +193,8 @@ func TestSessionsTokensInvites(t *testing.T) {
 		if got, err := s.TokenByHash(ctx, "th"); err != nil || got.ID != tok.ID || got.Name != "shop" {
 			t.Errorf("%+v %v", got, err)
 		}
-		if err := s.TouchToken(ctx, tok.ID); err != nil {
-			t.Fatal(err)
+		if wrote, err := s.TouchToken(ctx, tok.ID, time.Minute); err != nil || !wrote {
+			t.Fatalf("first touch: %v %v", wrote, err)
 		}
 		if err := s.RevokeToken(ctx, u.ID+1, tok.ID); !errors.Is(err, store.ErrNotFound) {
 			t.Errorf("another user's token revoked: %v", err)
@@ -241,6 +241,97 @@ func TestSessionsTokensInvites(t *testing.T) {
 		}
 		if all, _ := s.Invites(ctx); len(all) != 0 {
 			t.Errorf("%+v", all)
+		}
+	})
+}
+
+// TestTokenTouch: a token's last use is written on its first use, then at
+// most once per interval (by the store's clock), and shows in the list; a
+// last use in the future (a clock set back) is overwritten.
+func TestTokenTouch(t *testing.T) {
+	each(t, func(t *testing.T, dsn string) {
+		ctx := context.Background()
+		var mu sync.Mutex
+		now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+		clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+		advance := func(d time.Duration) { mu.Lock(); now = now.Add(d); mu.Unlock() }
+		s, err := store.Open(ctx, dsn, store.Options{Now: clock})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		u, err := s.CreateUser(ctx, store.User{Username: "alice", PasswordHash: "h"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		tok, err := s.CreateToken(ctx, store.Token{UserID: u.ID, Name: "shop", TokenHash: "th"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		lastUsed := func() *time.Time {
+			t.Helper()
+			got, err := s.TokenByHash(ctx, "th")
+			if err != nil {
+				t.Fatal(err)
+			}
+			return got.LastUsedAt
+		}
+		if lastUsed() != nil {
+			t.Fatal("a new token was used")
+		}
+		touch := func(want bool, what string) {
+			t.Helper()
+			if wrote, err := s.TouchToken(ctx, tok.ID, time.Minute); err != nil || wrote != want {
+				t.Errorf("%s: wrote %v, want %v (%v)", what, wrote, want, err)
+			}
+		}
+		first := clock()
+		touch(true, "first use")
+		advance(59 * time.Second)
+		touch(false, "59 s later")
+		if got := lastUsed(); got == nil || !got.Equal(first) {
+			t.Errorf("last used %v, want %v", got, first)
+		}
+		advance(time.Second)
+		touch(true, "a minute later")
+		if got := lastUsed(); got == nil || !got.Equal(first.Add(time.Minute)) {
+			t.Errorf("last used %v, want %v", got, first.Add(time.Minute))
+		}
+		// Many uses at once: one write.
+		advance(2 * time.Minute)
+		var wg sync.WaitGroup
+		var writes sync.Map
+		for i := range 8 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				wrote, err := s.TouchToken(ctx, tok.ID, time.Minute)
+				if err != nil {
+					t.Error(err)
+				}
+				writes.Store(i, wrote)
+			}()
+		}
+		wg.Wait()
+		n := 0
+		writes.Range(func(_, v any) bool {
+			if v.(bool) {
+				n++
+			}
+			return true
+		})
+		if n != 1 {
+			t.Errorf("%d writes of uses at once, want 1", n)
+		}
+		// The clock set back an hour: the future time is replaced.
+		advance(-time.Hour)
+		touch(true, "after the clock went back")
+		if got := lastUsed(); got == nil || !got.Equal(clock()) {
+			t.Errorf("last used %v, want %v", got, clock())
+		}
+		list, err := s.Tokens(ctx, u.ID)
+		if err != nil || len(list) != 1 || list[0].LastUsedAt == nil || !list[0].LastUsedAt.Equal(clock()) {
+			t.Errorf("list %+v %v", list, err)
 		}
 	})
 }
