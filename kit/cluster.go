@@ -278,21 +278,13 @@ func (k *Kit) reconcileCutoff() time.Time {
 }
 
 // recoverLost finishes, in the leader, what processes that died left: the
-// payments their connectors were forwarding and their users' payments.
-// When no other process is present, all of it (recoverAll); otherwise only
-// what no live process can be doing: connector.RecoverFinished (fulfilled
+// payments their connectors were forwarding and their users' payments. It
+// runs while this process serves, so it does only what no live process
+// (this one included) can be doing: connector.RecoverFinished (fulfilled
 // or cancelled outgoing transfers), and payments too old to be in a live
-// process's hands.
+// process's hands. A process that starts alone on the database does all
+// of it before it serves (recoverAll, from Open).
 func (k *Kit) recoverLost(ctx context.Context) {
-	others, err := k.pg.Others(ctx)
-	if err != nil {
-		k.log.Warn("recovering payments: who is present", "err", err)
-		others = 1 // unknown: as if someone were
-	}
-	if others == 0 {
-		k.recoverAll(ctx)
-		return
-	}
 	if _, err := k.conn.RecoverFinished(ctx); err != nil && ctx.Err() == nil {
 		k.log.Warn("recovering payments", "err", err)
 	}
@@ -301,9 +293,10 @@ func (k *Kit) recoverLost(ctx context.Context) {
 	}
 }
 
-// recoverAll finishes every payment the last run left half-done, when no
-// other process can be working on them: connector.Recover (forwarding what
-// was never forwarded) and every pending payment.
+// recoverAll finishes every payment the last run left half-done, before
+// this process serves and when no other process is present to be working
+// on them: connector.Recover (forwarding what was never forwarded) and
+// every pending payment.
 func (k *Kit) recoverAll(ctx context.Context) {
 	if _, err := k.conn.Recover(ctx); err != nil && ctx.Err() == nil {
 		k.log.Warn("recovering payments", "err", err)

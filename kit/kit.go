@@ -273,9 +273,18 @@ func Open(ctx context.Context, cfg Config) (*Kit, error) {
 	if err := k.loadPeers(ctx); err != nil {
 		return nil, err
 	}
-	// What the last run left half-done: alone on the database, now; shared
-	// with other processes, by the leader, which knows who is alive.
-	if !k.shared {
+	// What the last run left half-done, now, before serving, when no other
+	// process is present; otherwise the leader finishes what the dead left
+	// (recoverLost), never touching what a live process may be doing.
+	alone := !k.shared
+	if k.shared {
+		others, err := k.pg.Others(ctx)
+		if err != nil {
+			k.log.Warn("who is present", "err", err)
+		}
+		alone = err == nil && others == 0
+	}
+	if alone {
 		k.recoverAll(ctx)
 	}
 	if err := k.reconcileWithdrawals(ctx); err != nil {

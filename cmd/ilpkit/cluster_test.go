@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -11,6 +13,7 @@ import (
 	"net/http"
 	"net/http/httputil"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -210,6 +213,66 @@ func TestClusterKill(t *testing.T) {
 			time.Sleep(100 * time.Millisecond)
 		}
 	}
+	// Alice's event stream on the second process.
+	req, _ := http.NewRequest("GET", procs[1].base+"/api/events", nil)
+	for _, ck := range alice.h.Jar.Cookies(req.URL) {
+		req.AddCookie(ck)
+	}
+	res, err := http.DefaultTransport.RoundTrip(req)
+	if err != nil || res.StatusCode != 200 {
+		t.Fatalf("events: %v %v", res, err)
+	}
+	defer res.Body.Close()
+	var streamMu sync.Mutex
+	streamed := map[string]bool{} // payment ids the stream reported ended
+	go func() {
+		sc := bufio.NewScanner(res.Body)
+		sc.Buffer(make([]byte, 64*1024), 1<<20)
+		for sc.Scan() {
+			data, ok := strings.CutPrefix(sc.Text(), "data: ")
+			if !ok {
+				continue
+			}
+			var p payment
+			if json.Unmarshal([]byte(data), &p) == nil && p.ID != "" && p.State != "pending" {
+				streamMu.Lock()
+				streamed[p.ID] = true
+				streamMu.Unlock()
+			}
+		}
+	}()
+
+	// Alice pays carol, a user of her kit, through the first process
+	// alone: her stream on the second reports each payment.
+	newAPIClient(t, xBase).call("POST", "/api/users/carol", map[string]string{"password": "carol-password"}, nil)
+	alice0 := newAPIClient(t, procs[0].base)
+	alice0.h.Jar = alice.h.Jar // the same session (cookies do not depend on the port)
+	alice0.csrf = alice.csrf
+	var q struct{ ID, SourceAmount, DestinationAmount string }
+	if code := alice0.call("POST", "/api/payments/quote", map[string]string{"destination": "carol", "sourceAmount": "5"}, &q); code != 200 {
+		t.Fatalf("quote to carol: %d", code)
+	}
+	for i := range 3 {
+		id := fmt.Sprintf("local%d", i)
+		var p struct{ State string }
+		if code := alice0.call("PUT", "/api/payments/"+id, map[string]string{"quoteId": q.ID, "sourceAmount": "5", "destinationAmount": "5"}, &p); code != 200 || p.State != "success" {
+			t.Fatalf("pay carol: %d %+v", code, p)
+		}
+		deadline := time.Now().Add(5 * time.Second)
+		for {
+			streamMu.Lock()
+			seen := streamed[id]
+			streamMu.Unlock()
+			if seen {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("alice's stream on the second process did not report %s, made by the first", id)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+
 	stop := make(chan struct{})
 	var seq atomic.Int64
 	for _, s := range sides {
@@ -314,8 +377,8 @@ func TestClusterKill(t *testing.T) {
 	}
 
 	// Each side paid exactly what the other received.
-	paidA, recvA, nPaidA, nRecvA := payments(t, alice)
-	paidB, recvB, nPaidB, nRecvB := payments(t, bob)
+	paidA, recvA, nPaidA, nRecvA := payments(t, alice, y.host)
+	paidB, recvB, nPaidB, nRecvB := payments(t, bob, xHost)
 	t.Logf("%d kills; alice paid %d payments (%d sent by payers in all), bob received %d; bob paid %d, alice received %d",
 		kills, nPaidA, sides[0].done.Load(), nRecvB, nPaidB, nRecvA)
 	if nPaidA == 0 || nPaidB == 0 {
@@ -325,6 +388,7 @@ func TestClusterKill(t *testing.T) {
 		t.Errorf("alice paid %d payments and bob received %d; bob paid %d and alice received %d", nPaidA, nRecvB, nPaidB, nRecvA)
 	}
 	wantA := new(big.Int).Sub(aliceStart, paidA)
+	wantA.Sub(wantA, big.NewInt(3*5)) // to carol
 	wantA.Add(wantA, recvA)
 	wantB := new(big.Int).Sub(bobStart, paidB)
 	wantB.Add(wantB, recvB)
@@ -340,13 +404,14 @@ func TestClusterKill(t *testing.T) {
 	}
 }
 
-// payments adds up a user's successful payments: what the user sent (by
-// source amount) and received (by destination amount).
-func payments(t *testing.T, c *apiClient) (paid, received *big.Int, nPaid, nReceived int) {
+// payments adds up a user's successful payments with users of the kit at
+// host: what the user sent (by source amount) and received (by
+// destination amount).
+func payments(t *testing.T, c *apiClient, host string) (paid, received *big.Int, nPaid, nReceived int) {
 	t.Helper()
 	paid, received = new(big.Int), new(big.Int)
 	pages(t, c, func(p payment) {
-		if p.State != "success" {
+		if p.State != "success" || !strings.HasSuffix(p.Counterparty, "@"+host) {
 			return
 		}
 		if p.Direction == "outgoing" {

@@ -261,7 +261,7 @@ func checkBooks(t *testing.T, k *kitProcess, pause *sync.RWMutex, when string) {
 }
 
 type payment struct {
-	ID, State, Direction, SourceAmount, DestinationAmount string
+	ID, State, Direction, Counterparty, SourceAmount, DestinationAmount string
 }
 
 // pages walks a user's whole history.

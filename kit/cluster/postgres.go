@@ -260,7 +260,9 @@ func (c *Postgres) close() {
 func (c *Postgres) listen(ctx context.Context, resync func()) {
 	backoff := c.opts.Interval / 4
 	for ctx.Err() == nil {
-		conn, err := pgx.ConnectConfig(ctx, c.cfg)
+		lc := c.cfg.Copy()
+		lc.RuntimeParams["application_name"] = listenerPrefix + c.id
+		conn, err := pgx.ConnectConfig(ctx, lc)
 		if err == nil {
 			_, err = conn.Exec(ctx, `LISTEN `+Channel)
 		}
@@ -411,6 +413,10 @@ func (c *Postgres) holdWhenFree(ctx context.Context, conn *pgx.Conn, cb Callback
 // memberPrefix starts the application_name of a process's presence
 // session.
 const memberPrefix = "ilpkit-bus:"
+
+// listenerPrefix starts the application_name of a process's listener (an
+// operator sees it in pg_stat_activity).
+const listenerPrefix = "ilpkit-listen:"
 
 // members lists the processes present, by their presence sessions.
 func (c *Postgres) members(ctx context.Context, conn *pgx.Conn) (map[string]bool, error) {

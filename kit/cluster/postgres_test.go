@@ -162,7 +162,7 @@ func TestReconnectAndLost(t *testing.T) {
 	var n int
 	// b's listener: the session listening on the channel, not its
 	// presence session.
-	if err := conn.QueryRow(context.Background(), `SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'LISTEN%' AND pid <> pg_backend_pid() AND backend_start = (SELECT max(backend_start) FROM pg_stat_activity WHERE query LIKE 'LISTEN%')`).Scan(&n); err != nil || n != 1 {
+	if err := conn.QueryRow(context.Background(), `SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = $1`, "ilpkit-listen:"+b.c.ID()).Scan(&n); err != nil || n != 1 {
 		t.Fatalf("terminating b's listener: %d %v", n, err)
 	}
 	waitFor(t, "b reconnects and resyncs", func() bool { return b.count(&b.resyncs) == 2 })
