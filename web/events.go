@@ -7,17 +7,12 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/ilpkit/ilpkit/kit/store"
 	"github.com/ilpkit/ilpkit/ledger"
 )
 
 // Heartbeat is how often an idle event stream gets a comment, so that
 // proxies keep it open and clients notice a dead one.
 const Heartbeat = 15 * time.Second
-
-// eventWindow is how many of the newest payments an event stream
-// compares after each change.
-const eventWindow = 20
 
 // Close ends the open event streams (call it when the HTTP server shuts
 // down: http.Server.RegisterOnShutdown).
@@ -51,13 +46,9 @@ func (a *api) events(w http.ResponseWriter, r *http.Request, c *caller) error {
 	if err != nil {
 		return err
 	}
-	seen := map[string]string{}
-	ps, err := k.Store().Payments(ctx, c.user.ID, store.Cursor{}, eventWindow)
+	track, err := newTracker(ctx, k.Store(), c.user.ID)
 	if err != nil {
 		return err
-	}
-	for _, p := range ps {
-		seen[p.ID] = p.State
 	}
 
 	beat := make(chan struct{}, 1)
@@ -114,22 +105,16 @@ func (a *api) events(w http.ResponseWriter, r *http.Request, c *caller) error {
 			}
 			arm()
 		case <-ch:
-			ps, err := k.Store().Payments(ctx, c.user.ID, store.Cursor{}, eventWindow)
+			ps, err := track.changes(ctx)
 			if err != nil {
 				a.s.log.Warn("event stream", "user", c.user.Username, "err", err)
 				continue
 			}
-			next := make(map[string]string, len(ps))
-			for i := len(ps) - 1; i >= 0; i-- {
-				p := ps[i]
-				next[p.ID] = p.State
-				if st, ok := seen[p.ID]; !ok || st != p.State {
-					if send("payment", a.paymentView(p)) != nil {
-						return nil
-					}
+			for _, p := range ps {
+				if send("payment", a.paymentView(p)) != nil {
+					return nil
 				}
 			}
-			seen = next
 			if b, err := k.Balance(ctx, c.user.Username); err == nil && b != bal {
 				bal = b
 				if send("balance", map[string]string{"balance": bal.String()}) != nil {

@@ -315,6 +315,32 @@ func TestClusterKill(t *testing.T) {
 	// The leader, then the other one, in turn.
 	for i := 0; i < kills; i++ {
 		time.Sleep(1500 * time.Millisecond)
+		if i == 0 {
+			// Every payment of alice's that ended so far, whichever
+			// process made it, is on her stream from the second process.
+			var ended []string
+			pages(t, alice, func(p payment) {
+				if p.State != "pending" {
+					ended = append(ended, p.ID)
+				}
+			})
+			deadline := time.Now().Add(5 * time.Second)
+			for missing := len(ended); missing > 0; {
+				missing = 0
+				streamMu.Lock()
+				for _, id := range ended {
+					if !streamed[id] {
+						missing++
+					}
+				}
+				streamMu.Unlock()
+				if missing > 0 && time.Now().After(deadline) {
+					t.Fatalf("alice's stream on the second process missed %d of %d payments", missing, len(ended))
+				}
+				time.Sleep(50 * time.Millisecond)
+			}
+			t.Logf("alice's stream on the second process reported all %d payments ended so far", len(ended))
+		}
 		l := waitLeader()
 		if i%2 == 1 {
 			procs[1-l].kill()
