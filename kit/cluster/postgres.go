@@ -54,7 +54,8 @@ type Postgres struct {
 	// presence is a session that lives as long as the process: the others
 	// see the process by it in pg_stat_activity, from its start (before
 	// it loads its state or serves anything) to its end.
-	presence *pgx.Conn
+	presence *pgx.Conn // replaced by keepPresence (under presMu) when it fails
+	presMu   sync.Mutex
 
 	out       chan message
 	pubDone   chan struct{}
@@ -234,6 +235,8 @@ func (c *Postgres) Run(ctx context.Context, cb Callbacks) {
 	wg.Add(2)
 	go func() { defer wg.Done(); c.listen(ctx, cb.Resync) }()
 	go func() { defer wg.Done(); c.contend(ctx, cb) }()
+	wg.Add(1)
+	go func() { defer wg.Done(); c.keepPresence(ctx) }()
 	wg.Wait()
 }
 
@@ -252,7 +255,9 @@ func (c *Postgres) close() {
 	c.closeMu.Unlock()
 	<-c.pubDone
 	c.pool.Close()
+	c.presMu.Lock()
 	_ = c.presence.Close(context.Background())
+	c.presMu.Unlock()
 }
 
 // listen receives the bus until ctx ends, reconnecting after a failure
@@ -407,6 +412,36 @@ func (c *Postgres) holdWhenFree(ctx context.Context, conn *pgx.Conn, cb Callback
 			c.trim(ctx)
 			trimmed = time.Now()
 		}
+	}
+}
+
+// keepPresence checks the presence session every Interval and opens it
+// again when it ended (the server restarted, a network cut): while it is
+// gone the others count this process as gone, and their leader finishes
+// what it may have left (only what is final, as it would for any live
+// process).
+func (c *Postgres) keepPresence(ctx context.Context) {
+	for sleep(ctx, c.opts.Interval) {
+		c.presMu.Lock()
+		conn := c.presence
+		c.presMu.Unlock()
+		if conn.Ping(ctx) == nil || ctx.Err() != nil {
+			continue
+		}
+		pres := c.cfg.Copy()
+		pres.RuntimeParams["application_name"] = memberPrefix + c.id
+		next, err := pgx.ConnectConfig(ctx, pres)
+		if err != nil {
+			if ctx.Err() == nil {
+				c.log.Warn("cluster: presence session", "err", err)
+			}
+			continue
+		}
+		c.presMu.Lock()
+		_ = c.presence.Close(context.Background())
+		c.presence = next
+		c.presMu.Unlock()
+		c.log.Info("cluster: presence session open again")
 	}
 }
 

@@ -171,8 +171,27 @@ func TestReconnectAndLost(t *testing.T) {
 		h := b.heard()
 		return len(h) > 0 && h[len(h)-1] == `a:"again"`
 	})
+	// b's presence session ends; b opens another.
+	presence := func() (pid int) {
+		_ = conn.QueryRow(context.Background(), `SELECT pid FROM pg_stat_activity WHERE application_name = $1`, "ilpkit-bus:"+b.c.ID()).Scan(&pid)
+		return pid
+	}
+	old := presence()
+	if err := conn.QueryRow(context.Background(), `SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = $1`, "ilpkit-bus:"+b.c.ID()).Scan(&n); err != nil || n != 1 {
+		t.Fatalf("terminating b's presence: %d %v", n, err)
+	}
+	waitFor(t, "b is present again", func() bool {
+		pid := presence()
+		return pid != 0 && pid != old
+	})
+	if others, err := a.c.Others(context.Background()); err != nil || others != 1 {
+		t.Errorf("b present again: %d others, %v", others, err)
+	}
 	b.stop()
 	waitFor(t, "a notices that b left", func() bool { return a.count(&a.lost) >= 1 })
+	if others, err := a.c.Others(context.Background()); err != nil || others != 0 {
+		t.Errorf("after b left: %d others, %v", others, err)
+	}
 }
 
 // TestStartTogether: processes opening at the same moment all get the bus
