@@ -254,5 +254,9 @@ type engine interface {
 	change(ctx context.Context, t *table, c ledger.Change) (ledger.Int128, error)
 	// transit runs one transfer log operation with its balance changes.
 	transit(ctx context.Context, t *table, op transition) (ledger.Result, error)
+	// snapshot reads the rows of keys (missing ones absent from the map)
+	// and the transfer rows that may be prepared, all at one instant of
+	// the database, whatever other processes write meanwhile.
+	snapshot(ctx context.Context, t *table, keys []string) (map[string]*string, []string, error)
 	close() error
 }

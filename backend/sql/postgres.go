@@ -457,3 +457,38 @@ func deref(s *string) string {
 	}
 	return *s
 }
+
+func (e *pgEngine) snapshot(ctx context.Context, t *table, keys []string) (map[string]*string, []string, error) {
+	tx, err := e.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	if err != nil {
+		return nil, nil, err
+	}
+	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
+	rows, err := tx.Query(ctx, `SELECT "key", "value" FROM `+t.ident+` WHERE "key" = ANY($1)`, keys)
+	if err != nil {
+		return nil, nil, err
+	}
+	values := make(map[string]*string, len(keys))
+	for rows.Next() {
+		var k string
+		var v *string
+		if err := rows.Scan(&k, &v); err != nil {
+			rows.Close()
+			return nil, nil, err
+		}
+		values[k] = v
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, nil, err
+	}
+	rows, err = tx.Query(ctx, `SELECT "value" FROM `+t.ident+` WHERE `+preparedWhere+` ORDER BY "key"`)
+	if err != nil {
+		return nil, nil, err
+	}
+	prepared, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, nil, err
+	}
+	return values, prepared, tx.Commit(ctx)
+}

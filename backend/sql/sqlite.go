@@ -842,3 +842,44 @@ func plainJSON(s string) bool {
 	}
 	return true
 }
+
+// snapshot reads in one transaction of a reader connection: in WAL mode it
+// sees the database as of its first read, whatever the writer commits
+// meanwhile.
+func (e *sqliteEngine) snapshot(ctx context.Context, t *table, keys []string) (map[string]*string, []string, error) {
+	tx, err := e.r.BeginTx(ctx, &stdsql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return nil, nil, err
+	}
+	defer func() { _ = tx.Rollback() }()
+	values := make(map[string]*string, len(keys))
+	for _, k := range keys {
+		var v stdsql.NullString
+		switch err := tx.QueryRowContext(ctx, `SELECT "value" FROM `+t.ident+` WHERE "key" = ?`, k).Scan(&v); {
+		case errors.Is(err, stdsql.ErrNoRows):
+			continue
+		case err != nil:
+			return nil, nil, err
+		}
+		if v.Valid {
+			s := v.String
+			values[k] = &s
+		} else {
+			values[k] = nil
+		}
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT "value" FROM `+t.ident+` WHERE `+preparedWhere+` ORDER BY "key"`)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer rows.Close()
+	var prepared []string
+	for rows.Next() {
+		var v string
+		if err := rows.Scan(&v); err != nil {
+			return nil, nil, err
+		}
+		prepared = append(prepared, v)
+	}
+	return values, prepared, rows.Err()
+}

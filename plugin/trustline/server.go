@@ -314,21 +314,35 @@ func (t Totals) Check() error {
 }
 
 // Totals reads every registered account's balances and the prepared
-// transfers from the backend and adds them up. The backend reads no
-// snapshot, so Totals holds the transfer steps of this server back while
-// it reads (they wait, none is lost): payments in progress through this
-// Server do not make the sum look wrong (those of other processes sharing
-// the backend may). Every account that holds money must be registered.
+// transfers from the backend and adds them up. A backend that reads a
+// snapshot (backend/sql) gives exact sums also while other processes
+// sharing it make payments; with another, Totals holds the transfer steps
+// of this server back while it reads (they wait, none is lost), so that
+// payments in progress through this Server do not make the sum look
+// wrong. Every account that holds money must be registered.
 func (s *Server) Totals(ctx context.Context) (Totals, error) {
 	s.steps.Lock()
 	defer s.steps.Unlock()
-	balances, err := s.balanceSnapshot(ctx)
-	if err != nil {
-		return Totals{}, err
-	}
-	prepared, err := s.log.Prepared(ctx)
-	if err != nil {
-		return Totals{}, fmt.Errorf("trustline: totals: %w", err)
+	var balances []ledger.Int128
+	var prepared []ledger.Record
+	var err error
+	if snap, ok := s.backend.(snapshotter); ok {
+		// One instant of the database: exact also while other processes
+		// sharing it make payments.
+		var names []string
+		for _, a := range s.accountList() {
+			names = append(names, a.name, inName(a.name))
+		}
+		if balances, prepared, err = snap.Snapshot(ctx, names); err != nil {
+			return Totals{}, fmt.Errorf("trustline: totals: %w", err)
+		}
+	} else {
+		if balances, err = s.balanceSnapshot(ctx); err != nil {
+			return Totals{}, err
+		}
+		if prepared, err = s.log.Prepared(ctx); err != nil {
+			return Totals{}, fmt.Errorf("trustline: totals: %w", err)
+		}
 	}
 	var t Totals
 	for j := 0; j < len(balances); j += 2 {
@@ -350,6 +364,12 @@ func (s *Server) Totals(ctx context.Context) (Totals, error) {
 		}
 	}
 	return t, nil
+}
+
+// snapshotter is a backend that reads balances and prepared transfers at
+// one instant (backend/sql).
+type snapshotter interface {
+	Snapshot(ctx context.Context, names []string) ([]ledger.Int128, []ledger.Record, error)
 }
 
 // balanceSnapshot reads the two balances of every registered account, in
