@@ -246,8 +246,8 @@ func (k *Kit) lead(ctx context.Context) {
 	go func() { defer wg.Done(); k.janitor(ctx) }()
 	go func() { defer wg.Done(); k.conn.RunBroadcasts(ctx) }()
 	if k.shared {
-		// The payments a dead process left unsent, once no live process
-		// can still be sending them.
+		// What dead processes left, once no live process can still be
+		// working on it.
 		for {
 			tick := make(chan struct{})
 			t := k.clock.AfterFunc(reconcileInterval, func() { close(tick) })
@@ -255,9 +255,9 @@ func (k *Kit) lead(ctx context.Context) {
 			case <-ctx.Done():
 				t.Stop()
 			case <-tick:
-				if err := k.reconcile(ctx, k.reconcileCutoff()); err != nil && ctx.Err() == nil {
-					k.log.Warn("reconciling payments", "err", err)
-				}
+				// Also what a process that died unnoticed left (one that
+				// left and came back within a check, say).
+				k.recoverLost(ctx)
 				continue
 			}
 			break
@@ -267,7 +267,7 @@ func (k *Kit) lead(ctx context.Context) {
 }
 
 // reconcileInterval is how often the leader of several processes looks for
-// payments a dead process left pending.
+// what a dead process left (recoverLost).
 const reconcileInterval = 15 * time.Second
 
 // reconcileCutoff is the creation time before which a pending payment can

@@ -187,6 +187,7 @@ func TestReconnectAndLost(t *testing.T) {
 	if others, err := a.c.Others(context.Background()); err != nil || others != 1 {
 		t.Errorf("b present again: %d others, %v", others, err)
 	}
+	time.Sleep(300 * time.Millisecond) // a's leader loop sees b back
 	lost := a.count(&a.lost)
 	b.stop()
 	waitFor(t, "a notices that b left", func() bool { return a.count(&a.lost) > lost })
