@@ -12,8 +12,8 @@ const janitorInterval = 10 * time.Minute
 // it a little late gets "expired" rather than "not found".
 const quoteKeep = time.Hour
 
-// janitor deletes expired quotes and sessions until ctx ends (every
-// curve a user looks at stores a quote).
+// janitor deletes expired quotes, sessions and rate-limit counters until
+// ctx ends (every curve a user looks at stores a quote).
 func (k *Kit) janitor(ctx context.Context) {
 	for {
 		k.sweep(ctx)
@@ -38,5 +38,10 @@ func (k *Kit) sweep(ctx context.Context) {
 		k.log.Warn("pruning sessions", "err", err)
 	} else if n > 0 {
 		k.log.Debug("pruned sessions", "n", n)
+	}
+	if n, err := k.st.PruneRateLimits(ctx, k.clock.Now()); err != nil {
+		k.log.Warn("pruning rate limits", "err", err)
+	} else if n > 0 {
+		k.log.Debug("pruned rate limits", "n", n)
 	}
 }

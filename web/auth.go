@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"crypto/subtle"
 	"errors"
 	"math"
@@ -8,12 +9,10 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/ilpkit/ilpkit/kit"
 	"github.com/ilpkit/ilpkit/kit/store"
-	"github.com/ilpkit/ilpkit/ledger"
 )
 
 // SessionCookie is the name of the session cookie.
@@ -33,84 +32,6 @@ const (
 	maxStrikes       = 100000 // keys kept before old ones are dropped
 )
 
-// limiter counts failed password checks per key, and holds the buckets of
-// registrations per client address.
-type limiter struct {
-	clock ledger.Clock
-	mu    sync.Mutex
-	m     map[string]*strikes
-	// registrations limits registrations per client address.
-	registrations *buckets
-}
-
-type strikes struct {
-	n     int
-	last  time.Time
-	until time.Time
-}
-
-func newLimiter(c ledger.Clock) *limiter {
-	return &limiter{clock: c, m: map[string]*strikes{}, registrations: newBuckets(c, registerBurst, registerEvery)}
-}
-
-// wait returns how long the most locked-out of keys must still wait (0:
-// none is locked out).
-func (l *limiter) wait(keys ...string) time.Duration {
-	now := l.clock.Now()
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	var d time.Duration
-	for _, k := range keys {
-		if s, ok := l.m[k]; ok && s.until.After(now) {
-			d = max(d, s.until.Sub(now))
-		}
-	}
-	return d
-}
-
-// fail records a failure of key, which has free failures before lockouts.
-func (l *limiter) fail(key string, free int) {
-	now := l.clock.Now()
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	s := l.m[key]
-	if s == nil || now.Sub(s.last) > forgetAfter {
-		if len(l.m) >= maxStrikes {
-			l.prune(now)
-		}
-		s = &strikes{}
-		l.m[key] = s
-	}
-	s.n++
-	s.last = now
-	if over := s.n - free; over >= 0 {
-		d := maxLockout
-		if over < 30 {
-			d = min(time.Duration(math.Pow(2, float64(over)))*time.Second, maxLockout)
-		}
-		s.until = now.Add(d)
-	}
-}
-
-// forget clears key's failures (a user name after a right password).
-func (l *limiter) forget(key string) {
-	l.mu.Lock()
-	delete(l.m, key)
-	l.mu.Unlock()
-}
-
-// prune drops the keys not locked out, then, if that is not enough, all.
-func (l *limiter) prune(now time.Time) {
-	for k, s := range l.m {
-		if !s.until.After(now) {
-			delete(l.m, k)
-		}
-	}
-	if len(l.m) >= maxStrikes {
-		clear(l.m)
-	}
-}
-
 // Registrations per client address: a token bucket that holds
 // registerBurst registrations and gets one back each registerEvery (three
 // an hour). An IPv6 client counts per /64, the least a host is given. Only
@@ -121,60 +42,14 @@ const (
 	maxBuckets    = 100000 // keys kept before full buckets are dropped
 )
 
-// buckets is a token bucket per key, each kept as the time at which it is
-// full again (a generic cell rate algorithm): a key with no entry, or one
-// in the past, is full.
-type buckets struct {
-	clock ledger.Clock
-	burst int
-	every time.Duration
-	mu    sync.Mutex
-	full  map[string]time.Time
-}
-
-func newBuckets(c ledger.Clock, burst int, every time.Duration) *buckets {
-	return &buckets{clock: c, burst: burst, every: every, full: map[string]time.Time{}}
-}
-
-// take takes one from key's bucket, or, when it is empty, returns how long
-// until it holds one again.
-func (b *buckets) take(key string) (ok bool, wait time.Duration) {
-	now := b.clock.Now()
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	t, seen := b.full[key]
-	if !seen || t.Before(now) {
-		t = now
+// limits are the rate limits of a: the database's when the kit's database
+// is shared by several processes, which then count together, else this
+// process's own.
+func (a *api) limits() rateLimits {
+	if a.s.k.Shared() {
+		return &storeLimits{st: a.s.k.Store(), clock: a.clock, log: a.s.log, mem: a.limiter}
 	}
-	if over := t.Sub(now) - time.Duration(b.burst-1)*b.every; over > 0 {
-		return false, over
-	}
-	if !seen && len(b.full) >= maxBuckets {
-		b.prune(now)
-	}
-	b.full[key] = t.Add(b.every)
-	return true, 0
-}
-
-// refund gives back what take took (the registration failed).
-func (b *buckets) refund(key string) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if t, ok := b.full[key]; ok {
-		b.full[key] = t.Add(-b.every)
-	}
-}
-
-// prune drops the full buckets, then, if that is not enough, all.
-func (b *buckets) prune(now time.Time) {
-	for k, t := range b.full {
-		if !t.After(now) {
-			delete(b.full, k)
-		}
-	}
-	if len(b.full) >= maxBuckets {
-		clear(b.full)
-	}
+	return a.limiter
 }
 
 // registerKey is the key of r's client in the registration buckets: its
@@ -195,14 +70,15 @@ func (a *api) registerKey(r *http.Request) string {
 // back if it failed.
 func (a *api) limitRegistration(w http.ResponseWriter, r *http.Request) (done func(error), err error) {
 	key := a.registerKey(r)
-	if ok, d := a.limiter.registrations.take(key); !ok {
+	ok, d, refund := a.limits().take(r.Context(), key)
+	if !ok {
 		secs := int64(math.Ceil(d.Seconds()))
 		w.Header().Set("Retry-After", strconv.FormatInt(secs, 10))
 		return nil, apiErr(http.StatusTooManyRequests, "TooManyRequestsError", "too many registrations from this address: try again in "+strconv.FormatInt(secs, 10)+" seconds")
 	}
 	return func(err error) {
 		if err != nil {
-			a.limiter.registrations.refund(key)
+			refund(context.WithoutCancel(r.Context()))
 		}
 	}, nil
 }
@@ -219,18 +95,22 @@ func (a *api) ipKey(r *http.Request) string { return "ip:" + a.clientIP(r) }
 // (kit.ErrWrongCredentials or kit.ErrInvalidCode) counts against the name
 // and the client address.
 func (a *api) checkPassword(w http.ResponseWriter, r *http.Request, name string, check func() error) error {
-	if d := a.limiter.wait(userKey(name), a.ipKey(r)); d > 0 {
+	ctx := r.Context()
+	l := a.limits()
+	if d := l.wait(ctx, userKey(name), a.ipKey(r)); d > 0 {
 		secs := int64(math.Ceil(d.Seconds()))
 		w.Header().Set("Retry-After", strconv.FormatInt(secs, 10))
 		return apiErr(http.StatusTooManyRequests, "TooManyRequestsError", "too many wrong passwords: try again in "+strconv.FormatInt(secs, 10)+" seconds")
 	}
 	err := check()
+	// The outcome is counted even when the client has gone meanwhile.
+	ctx = context.WithoutCancel(ctx)
 	switch {
 	case errors.Is(err, kit.ErrWrongCredentials), errors.Is(err, kit.ErrInvalidCode):
-		a.limiter.fail(userKey(name), freeUserFailures)
-		a.limiter.fail(a.ipKey(r), freeIPFailures)
+		l.fail(ctx, userKey(name), freeUserFailures)
+		l.fail(ctx, a.ipKey(r), freeIPFailures)
 	case err == nil:
-		a.limiter.forget(userKey(name))
+		l.forget(ctx, userKey(name))
 	}
 	return err
 }

@@ -150,6 +150,15 @@ CREATE TABLE kit_settlements (
 	CHECK ((user_id IS NULL) OR (peer_id IS NULL))
 );
 CREATE INDEX kit_settlements_created ON kit_settlements (created_at DESC, id DESC)`},
+	{5, "rate limits", `
+CREATE TABLE kit_rate_limits (
+	key        TEXT PRIMARY KEY,
+	n          INTEGER NOT NULL,
+	last_at    BIGINT NOT NULL,
+	until_at   BIGINT NOT NULL,
+	expires_at BIGINT NOT NULL
+);
+CREATE INDEX kit_rate_limits_expiry ON kit_rate_limits (expires_at)`},
 }
 
 func (s *Store) render(sql string) string {
