@@ -62,6 +62,10 @@ const serveUsage = `Usage: ilpkit serve [flags]
 Runs the kit: the wallet API, the SPSP and WebFinger endpoints, the kit's
 ledger (the ILP Kit Server plugin) and its connector, in one process. With no
 settings it keeps everything in an embedded SQLite database under ./data.
+Several processes may share one PostgreSQL database (the same DB_URI,
+API_HOSTNAME, API_PUBLIC_PORT and API_SECRET) behind a load balancer: one of
+them leads (GET /health answers Ilpkit-Role: leader or follower) and another
+takes over within a second or so when it dies.
 
 Every setting is a flag or an environment variable (the flag wins):
 
