@@ -55,6 +55,8 @@ const (
 	topicMethods = "methods"
 	topicRoutes  = "routes"
 	topicPeerTx  = "vprep"
+	topicRequest = "rq"
+	topicReply   = "rs"
 )
 
 // openBus joins the other processes of the kit when its database is
@@ -94,6 +96,8 @@ func (k *Kit) openBus(ctx context.Context) error {
 			k.log.Debug("routes from another process", "err", err)
 		}
 	})
+	pg.Handle(topicRequest, k.onRemoteRequest)
+	pg.Handle(topicReply, k.onRemoteReply)
 	pg.Handle(topicPeerTx, func(data []byte) {
 		var m peerTxMessage
 		if json.Unmarshal(data, &m) != nil || !k.leading.Load() {
@@ -416,3 +420,87 @@ func (k *Kit) Leading() bool { return k.leading.Load() }
 // Shared reports whether the kit's database is one several processes may
 // share (PostgreSQL).
 func (k *Kit) Shared() bool { return k.shared }
+
+// A request from a view to an account whose client is connected to another
+// process crosses on the bus: "rq" to every process, "rs" from the one
+// that answered to the asking one.
+
+// remoteRequestWait bounds the wait for another process's answer when the
+// request's context does not end sooner: no process answers when none has
+// a client of the account.
+const remoteRequestWait = 5 * time.Second
+
+type requestMessage struct {
+	ID      string         `json:"i"`
+	Process string         `json:"p"` // the asking process
+	To      string         `json:"t"`
+	Message ledger.Message `json:"m"`
+}
+
+type replyMessage struct {
+	ID      string          `json:"i"`
+	Process string          `json:"p"` // the asking process
+	Message *ledger.Message `json:"m,omitempty"`
+	Error   string          `json:"e,omitempty"` // LPI error name
+	Text    string          `json:"x,omitempty"`
+}
+
+// remoteRequest is the trustline server's RemoteRequest.
+func (k *Kit) remoteRequest(ctx context.Context, to string, m ledger.Message) (ledger.Message, error) {
+	id := newID()
+	ch := make(chan replyMessage, 1)
+	k.requests.Store(id, ch)
+	defer k.requests.Delete(id)
+	k.publish(topicRequest, requestMessage{ID: id, Process: k.pg.ID(), To: to, Message: m})
+	t := time.NewTimer(remoteRequestWait)
+	defer t.Stop()
+	select {
+	case r := <-ch:
+		if r.Error != "" {
+			return ledger.Message{}, ledger.ErrorFromWire(r.Error, r.Text)
+		}
+		if r.Message == nil {
+			return ledger.Message{}, ledger.Errorf(ledger.ErrNoSubscriptions, "account %s answered nothing", to)
+		}
+		return *r.Message, nil
+	case <-t.C:
+		return ledger.Message{}, ledger.Errorf(ledger.ErrNoSubscriptions, "account %s is not connected", to)
+	case <-ctx.Done():
+		return ledger.Message{}, ctx.Err()
+	}
+}
+
+func (k *Kit) onRemoteRequest(data []byte) {
+	var rq requestMessage
+	if err := json.Unmarshal(data, &rq); err != nil {
+		return
+	}
+	k.goBackground(func(ctx context.Context) {
+		ctx, cancel := context.WithTimeout(ctx, remoteRequestWait)
+		defer cancel()
+		resp, found, err := k.server.AnswerRequest(ctx, rq.To, rq.Message)
+		if !found {
+			return // not here
+		}
+		r := replyMessage{ID: rq.ID, Process: rq.Process}
+		if err != nil {
+			r.Error, r.Text = ledger.WireError(err)
+		} else {
+			r.Message = &resp
+		}
+		k.publish(topicReply, r)
+	})
+}
+
+func (k *Kit) onRemoteReply(data []byte) {
+	var r replyMessage
+	if json.Unmarshal(data, &r) != nil || r.Process != k.pg.ID() {
+		return
+	}
+	if v, ok := k.requests.Load(r.ID); ok {
+		select {
+		case v.(chan replyMessage) <- r:
+		default: // answered already (two clients of the account)
+		}
+	}
+}

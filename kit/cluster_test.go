@@ -2,6 +2,7 @@ package kit_test
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
@@ -185,4 +186,56 @@ func TestProcessesStartTogether(t *testing.T) {
 		}
 		return true
 	})
+}
+
+// TestRequestAcrossProcesses: a request from a view on one process reaches
+// the client of the account connected to the other, and its answer comes
+// back; a request to an account no process has a client of fails as
+// "no subscriptions".
+func TestRequestAcrossProcesses(t *testing.T) {
+	ctx := context.Background()
+	dsn := pgtest.DSN(t)
+	cfg := kit.Config{DBURI: dsn, AdminPass: "admin-password", Registration: true, Hostname: "wallet.test", LeaderInterval: 100 * time.Millisecond}
+	k1 := open(t, cfg)
+	k2 := open(t, cfg)
+	for _, u := range []string{"alice", "bob", "carol"} {
+		if _, err := k1.Register(ctx, kit.NewUser{Username: u, Password: u + "-password"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	eventually(t, "the second process knows the users", func() bool {
+		_, err := k2.Balance(ctx, "carol")
+		return err == nil
+	})
+	bob, err := k2.Server().Plugin("bob")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := bob.Connect(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer bob.Disconnect(ctx)
+	if err := bob.RegisterRequestHandler(func(_ context.Context, m ledger.Message) (ledger.Message, error) {
+		return ledger.Message{Custom: []byte(`{"echo":` + string(m.Custom) + `}`)}, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	alice, err := k1.Server().Plugin("alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := alice.Connect(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer alice.Disconnect(ctx)
+	resp, err := alice.SendRequest(ctx, ledger.Message{ID: "m1", To: k1.Prefix() + "bob", Custom: []byte(`{"n":1}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(resp.Custom) != `{"echo":{"n":1}}` || resp.From != k1.Prefix()+"bob" || resp.To != k1.Prefix()+"alice" || resp.ID != "m1" {
+		t.Errorf("answer %+v %s", resp, resp.Custom)
+	}
+	if _, err := alice.SendRequest(ctx, ledger.Message{ID: "m2", To: k1.Prefix() + "carol", Custom: []byte(`{}`)}); !errors.Is(err, ledger.ErrNoSubscriptions) {
+		t.Errorf("to an account nobody has a client of: %v", err)
+	}
 }

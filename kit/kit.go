@@ -148,6 +148,8 @@ type Kit struct {
 	leading atomic.Bool
 
 	mail *mailer // nil: no email
+
+	requests sync.Map // id -> chan replyMessage: requests asked of other processes
 }
 
 // Open opens the kit's database (migrating it), restores its identity,
@@ -227,6 +229,7 @@ func Open(ctx context.Context, cfg Config) (*Kit, error) {
 	}
 	if k.shared {
 		tcfg.Relay = k.relayLedger
+		tcfg.RemoteRequest = k.remoteRequest
 	}
 	k.server, err = trustline.New(tcfg)
 	if err != nil {

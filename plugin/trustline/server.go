@@ -85,6 +85,11 @@ type Config struct {
 	// its own views and admin handlers, for the other processes sharing
 	// the backend (which hand it to their Deliver). It must not block.
 	Relay func(account string, ev ledger.Event)
+	// RemoteRequest, when set, passes on a request to an account that has
+	// no view with a request handler here: another process sharing the
+	// backend may have its client (it answers with AnswerRequest). It
+	// returns ledger.ErrNoSubscriptions when none does.
+	RemoteRequest func(ctx context.Context, to string, m ledger.Message) (ledger.Message, error)
 }
 
 // Server is the ILP Kit Server plugin: one ledger with one account per
@@ -118,6 +123,7 @@ type Server struct {
 	connMu  sync.Mutex // serialises Connect and Close
 
 	relay  func(string, ledger.Event)
+	remote func(context.Context, string, ledger.Message) (ledger.Message, error)
 	keeper atomic.Bool // expires the transfers other processes prepared
 }
 
@@ -149,6 +155,7 @@ func New(cfg Config) (*Server, error) {
 		accounts: make(map[string]*account),
 		gate:     pluginkit.NewGate(),
 		relay:    cfg.Relay,
+		remote:   cfg.RemoteRequest,
 	}
 	if s.issuer == "" {
 		s.issuer = DefaultIssuer

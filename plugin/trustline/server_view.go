@@ -2,6 +2,7 @@ package trustline
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -152,9 +153,27 @@ func (v *view) SendRequest(ctx context.Context, m ledger.Message) (ledger.Messag
 	if to.disabled.Load() {
 		return ledger.Message{}, ledger.Errorf(ledger.ErrNotAccepted, "account %s is disabled", to.addr)
 	}
+	resp, found, err := v.s.answer(ctx, to, m)
+	if !found && v.s.remote != nil {
+		// Its client may be connected to another process.
+		r, rerr := v.s.remote(ctx, to.name, m)
+		if rerr == nil || !errors.Is(rerr, ledger.ErrNoSubscriptions) {
+			resp, err = r, rerr
+		}
+	}
+	if err != nil {
+		return ledger.Message{}, err
+	}
+	resp.ID, resp.Ledger, resp.From, resp.To = m.ID, v.s.prefix, to.addr, v.a.addr
+	return resp, nil
+}
+
+// answer calls the request handler of one of to's connected views; found
+// is false when no view here has one (err says why).
+func (s *Server) answer(ctx context.Context, to *account, m ledger.Message) (ledger.Message, bool, error) {
 	views := to.connectedViews()
 	if len(views) == 0 {
-		return ledger.Message{}, ledger.Errorf(ledger.ErrNoSubscriptions, "account %s is not connected", to.addr)
+		return ledger.Message{}, false, ledger.Errorf(ledger.ErrNoSubscriptions, "account %s is not connected", to.addr)
 	}
 	var target *view
 	var h *ledger.RequestHandler
@@ -165,16 +184,26 @@ func (v *view) SendRequest(ctx context.Context, m ledger.Message) (ledger.Messag
 		}
 	}
 	if target == nil {
-		return ledger.Message{}, ledger.Errorf(ledger.ErrNotAccepted, "account %s has no request handler", to.addr)
+		return ledger.Message{}, false, ledger.Errorf(ledger.ErrNotAccepted, "account %s has no request handler", to.addr)
 	}
 	defer target.gate.Exit()
+	resp, err := pluginkit.CallHandler(ctx, *h, m, to.addr, s.clock.Now, target.logger, "trustline")
+	return resp, true, err
+}
 
-	resp, err := pluginkit.CallHandler(ctx, *h, m, to.addr, v.s.clock.Now, target.logger, "trustline")
-	if err != nil {
-		return ledger.Message{}, err
+// AnswerRequest answers a request that another process sharing the
+// backend passed on (Config.RemoteRequest) with the request handler of one
+// of account to's views here; found is false when none has one.
+func (s *Server) AnswerRequest(ctx context.Context, to string, m ledger.Message) (resp ledger.Message, found bool, err error) {
+	if !s.gate.Enter() {
+		return ledger.Message{}, false, ErrServerNotConnected
 	}
-	resp.ID, resp.Ledger, resp.From, resp.To = m.ID, v.s.prefix, to.addr, v.a.addr
-	return resp, nil
+	defer s.gate.Exit()
+	a, ok := s.account(to)
+	if !ok || a.disabled.Load() {
+		return ledger.Message{}, false, nil
+	}
+	return s.answer(ctx, a, m)
 }
 
 // checkRequest validates a request this view sends, fills in its defaults
