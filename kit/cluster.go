@@ -417,6 +417,15 @@ func (k *Kit) syncPeers(ctx context.Context) {
 // for a kit alone on its database once it runs).
 func (k *Kit) Leading() bool { return k.leading.Load() }
 
+// BusDropped counts the messages to the other processes dropped because
+// the queue was full (0 for a kit alone on its database).
+func (k *Kit) BusDropped() int64 {
+	if k.pg == nil {
+		return 0
+	}
+	return k.pg.Dropped()
+}
+
 // Shared reports whether the kit's database is one several processes may
 // share (PostgreSQL).
 func (k *Kit) Shared() bool { return k.shared }

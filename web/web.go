@@ -61,7 +61,18 @@ func New(k *kit.Kit, o Options) *Server {
 		o.Title = "ILP Kit"
 	}
 	s := &Server{k: k, log: o.Logger, opt: o, mux: http.NewServeMux(), reg: prometheus.NewRegistry()}
-	s.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	s.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "ilpkit_leader",
+			Help: "1 while this process leads the kit's processes (always, for a kit alone on its database), 0 otherwise."},
+			func() float64 {
+				if k.Leading() {
+					return 1
+				}
+				return 0
+			}),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "ilpkit_bus_dropped_total",
+			Help: "Messages to the kit's other processes dropped because the queue was full."},
+			func() float64 { return float64(k.BusDropped()) }))
 	s.routes()
 	return s
 }
