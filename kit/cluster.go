@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -110,8 +111,9 @@ func (k *Kit) openBus(ctx context.Context) error {
 	return nil
 }
 
+// isPostgres tells a PostgreSQL DSN as backend/sql reads them.
 func isPostgres(uri string) bool {
-	return len(uri) > 11 && (uri[:11] == "postgres://" || (len(uri) > 13 && uri[:13] == "postgresql://"))
+	return strings.HasPrefix(uri, "postgres://") || strings.HasPrefix(uri, "postgresql://")
 }
 
 // publish sends a message to the other processes (nothing when alone).
