@@ -353,22 +353,14 @@ func (k *Kit) syncLimits(ctx context.Context) {
 		k.log.Warn("syncing limits", "err", err)
 		return
 	}
-	var after int64
-	for {
-		users, err := k.st.Users(ctx, after, 500)
-		if err != nil {
-			k.log.Warn("syncing limits", "err", err)
-			return
+	err := k.eachUser(ctx, func(u store.User) error {
+		if err := k.syncAccount(ctx, u); err != nil {
+			k.log.Warn("syncing limits", "user", u.Username, "err", err)
 		}
-		for _, u := range users {
-			if err := k.syncAccount(ctx, u); err != nil {
-				k.log.Warn("syncing limits", "user", u.Username, "err", err)
-			}
-		}
-		if len(users) < 500 {
-			return
-		}
-		after = users[len(users)-1].ID
+		return nil
+	})
+	if err != nil {
+		k.log.Warn("syncing limits", "err", err)
 	}
 }
 

@@ -92,23 +92,13 @@ func (k *Kit) SetDefaultLimits(ctx context.Context, d DefaultLimits) error {
 	k.defaults = d
 	k.limitsMu.Unlock()
 	k.publish(topicLimits, nil)
-	var after int64
-	for {
-		users, err := k.st.Users(ctx, after, 500)
-		if err != nil {
-			return fmt.Errorf("kit: %w", err)
-		}
-		for _, u := range users {
-			if u.MinBalance != nil && u.MaxBalance != nil {
-				continue
-			}
-			if err := k.server.SetLimits(ctx, u.Username, *k.limitsOf(u)); err != nil {
-				return fmt.Errorf("kit: limits of %s: %w", u.Username, err)
-			}
-		}
-		if len(users) < 500 {
+	return k.eachUser(ctx, func(u store.User) error {
+		if u.MinBalance != nil && u.MaxBalance != nil {
 			return nil
 		}
-		after = users[len(users)-1].ID
-	}
+		if err := k.server.SetLimits(ctx, u.Username, *k.limitsOf(u)); err != nil {
+			return fmt.Errorf("kit: limits of %s: %w", u.Username, err)
+		}
+		return nil
+	})
 }

@@ -435,8 +435,7 @@ func (k *Kit) CreateSettlementMethod(ctx context.Context, in SettlementMethodInp
 	if err != nil {
 		return store.SettlementMethod{}, fmt.Errorf("kit: %w", err)
 	}
-	k.publishSettlementMethods(ctx)
-	k.publish(topicMethods, nil)
+	k.settlementMethodsChanged(ctx)
 	return m, nil
 }
 
@@ -463,8 +462,7 @@ func (k *Kit) UpdateSettlementMethod(ctx context.Context, id string, in Settleme
 	if err != nil {
 		return store.SettlementMethod{}, fmt.Errorf("kit: %w", err)
 	}
-	k.publishSettlementMethods(ctx)
-	k.publish(topicMethods, nil)
+	k.settlementMethodsChanged(ctx)
 	return m, nil
 }
 
@@ -481,8 +479,7 @@ func (k *Kit) DeleteSettlementMethod(ctx context.Context, id string) error {
 	if err != nil {
 		return fmt.Errorf("kit: %w", err)
 	}
-	k.publishSettlementMethods(ctx)
-	k.publish(topicMethods, nil)
+	k.settlementMethodsChanged(ctx)
 	return nil
 }
 
@@ -505,6 +502,13 @@ type peerSettlementMethod struct {
 	Description string `json:"description"`
 	URI         string `json:"uri"`
 	Logo        string `json:"logo"`
+}
+
+// settlementMethodsChanged gives this process's connector the methods an
+// admin's change left, and tells the other processes to do the same.
+func (k *Kit) settlementMethodsChanged(ctx context.Context) {
+	k.publishSettlementMethods(ctx)
+	k.publish(topicMethods, nil)
 }
 
 // publishSettlementMethods gives the connector the enabled settlement

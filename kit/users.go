@@ -81,23 +81,29 @@ func (k *Kit) limitsOf(u store.User) *trustline.Limits {
 
 // loadAccounts makes an account on the ledger for every user.
 func (k *Kit) loadAccounts(ctx context.Context) error {
+	return k.eachUser(ctx, func(u store.User) error {
+		if err := k.syncAccount(ctx, u); err != nil {
+			return fmt.Errorf("kit: account %s: %w", u.Username, err)
+		}
+		return nil
+	})
+}
+
+// eachUser calls fn for every user, in pages, until fn fails.
+func (k *Kit) eachUser(ctx context.Context, fn func(store.User) error) error {
+	const page = 500
 	var after int64
 	for {
-		users, err := k.st.Users(ctx, after, 500)
+		users, err := k.st.Users(ctx, after, page)
 		if err != nil {
 			return fmt.Errorf("kit: %w", err)
 		}
 		for _, u := range users {
-			if err := k.server.CreateAccount(ctx, u.Username, k.limitsOf(u)); err != nil && !errors.Is(err, trustline.ErrAccountExists) {
-				return fmt.Errorf("kit: account %s: %w", u.Username, err)
-			}
-			if u.Disabled {
-				if err := k.server.SetDisabled(ctx, u.Username, true); err != nil {
-					return fmt.Errorf("kit: account %s: %w", u.Username, err)
-				}
+			if err := fn(u); err != nil {
+				return err
 			}
 		}
-		if len(users) < 500 {
+		if len(users) < page {
 			return nil
 		}
 		after = users[len(users)-1].ID

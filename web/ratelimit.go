@@ -134,7 +134,7 @@ func (l *limiter) fail(_ context.Context, key string, free int) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if _, seen := l.m[key]; !seen && len(l.m) >= maxStrikes {
-		l.prune(now)
+		pruneStates(l.m, maxStrikes, now)
 	}
 	l.m[key] = strike(l.m[key], free, now)
 }
@@ -150,15 +150,16 @@ func (l *limiter) take(_ context.Context, key string) (bool, time.Duration, func
 	return ok, wait, func(context.Context) { l.registrations.refund(key) }
 }
 
-// prune drops the keys not locked out, then, if that is not enough, all.
-func (l *limiter) prune(now time.Time) {
-	for k, s := range l.m {
+// pruneStates drops the keys of m whose Until has passed (unlocked
+// failures, full buckets), then, if that does not bring m under max, all.
+func pruneStates(m map[string]store.RateLimit, max int, now time.Time) {
+	for k, s := range m {
 		if !s.Until.After(now) {
-			delete(l.m, k)
+			delete(m, k)
 		}
 	}
-	if len(l.m) >= maxStrikes {
-		clear(l.m)
+	if len(m) >= max {
+		clear(m)
 	}
 }
 
@@ -186,7 +187,7 @@ func (b *buckets) take(key string) (ok bool, wait time.Duration) {
 		return false, wait
 	}
 	if !seen && len(b.m) >= maxBuckets {
-		b.prune(now)
+		pruneStates(b.m, maxBuckets, now)
 	}
 	b.m[key] = s
 	return true, 0
@@ -198,18 +199,6 @@ func (b *buckets) refund(key string) {
 	defer b.mu.Unlock()
 	if s, ok := b.m[key]; ok {
 		b.m[key] = b.b.refund(s)
-	}
-}
-
-// prune drops the full buckets, then, if that is not enough, all.
-func (b *buckets) prune(now time.Time) {
-	for k, s := range b.m {
-		if !s.Until.After(now) {
-			delete(b.m, k)
-		}
-	}
-	if len(b.m) >= maxBuckets {
-		clear(b.m)
 	}
 }
 

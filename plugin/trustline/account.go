@@ -228,8 +228,8 @@ type AccountInfo struct {
 	// added).
 	Balance ledger.Int128
 	// Held is the sum of the account's outgoing prepared transfers, as
-	// this process knows them (transfers prepared by other processes
-	// sharing the backend show after a restart).
+	// this process knows them: its own, and those other processes sharing
+	// the backend relay (Deliver).
 	Held ledger.Int128
 	// Pending is the sum of the account's incoming prepared transfers.
 	Pending  ledger.Int128
