@@ -3,6 +3,7 @@ package sql
 import (
 	"context"
 	stdsql "database/sql"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -11,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/stdlib"
 	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
 )
 
 // OpenPool opens a general database/sql pool on the database dsn names (the
@@ -64,9 +66,31 @@ func OpenPool(ctx context.Context, dsn string, opts ...Option) (*stdsql.DB, Dial
 		db.SetMaxOpenConns(n)
 		db.SetMaxIdleConns(n)
 	}
-	if err := db.PingContext(ctx); err != nil {
+	if err := pingBusy(ctx, db, dialect, cfg.busyTimeout); err != nil {
 		db.Close()
 		return nil, "", fmt.Errorf("backend/sql: %w", err)
 	}
 	return db, dialect, nil
+}
+
+// pingBusy opens the pool's first connection. Several processes opening a
+// new SQLite file at once race to switch it to WAL, which SQLite refuses
+// with SQLITE_BUSY at once rather than through the busy timeout: the loser
+// tries again, within that timeout.
+func pingBusy(ctx context.Context, db *stdsql.DB, dialect Dialect, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		err := db.PingContext(ctx)
+		var se *sqlite.Error
+		if err == nil || dialect != SQLite || !errors.As(err, &se) || se.Code()&0xff != sqlite3.SQLITE_BUSY || time.Now().After(deadline) {
+			return err
+		}
+		t := time.NewTimer(10 * time.Millisecond)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
 }
